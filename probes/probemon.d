@@ -1,0 +1,24 @@
+/*
+ * The probemon USDT provider: the probe ABI that tools, bpftrace scripts and
+ * users' one-liners depend on. Names and argument order are a public contract
+ * (docs/probes.md); add probes, never change these.
+ *
+ * The build turns this file into the probe header (`dtrace -h`) and the object
+ * holding one semaphore per probe (`dtrace -G`). Times are CLOCK_MONOTONIC
+ * nanoseconds, the clock bpf_ktime_get_ns() reads.
+ */
+provider probemon {
+  /* WaitCounterHandle::start() of a timed wait. */
+  probe wait__start(const char *key, uint64_t key_id, uint64_t wait_id,
+                    uint64_t start_ns);
+  /* A timed wait stopped: guard destroyed or stop() called. */
+  probe wait__done(const char *key, uint64_t key_id, uint64_t wait_id,
+                   uint64_t start_ns, uint64_t duration_ns);
+  /* A wait counter key was first created (kind 0) or a DynamicCounter was
+     constructed (kind 1). */
+  probe counter__register(const char *key, uint64_t key_id, int kind);
+  /* A DynamicCounter was destroyed (kind 1). */
+  probe counter__unregister(const char *key, uint64_t key_id, int kind);
+  /* The sampler read a DynamicCounter; fires only while attached. */
+  probe dynamic__value(const char *key, uint64_t key_id, int64_t value);
+};

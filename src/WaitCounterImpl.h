@@ -1,0 +1,87 @@
+// The per-key state of a wait counter, shared by every handle and guard of
+// the key and never freed, plus the immutable set of backends attached to it.
+//
+// Backends change rarely (registration) and are read on every timed wait, so
+// the set is copy-on-write: a writer builds a new WaitBackendSet and publishes
+// it; a timed wait pins the set it started with, so its stop() reaches the
+// same backend instances with their contexts even if the set was replaced.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include <probemon/WaitCounter.h>
+
+#include "KeyTable.h"
+
+namespace probemon::detail {
+
+class WaitBackendSet {
+ public:
+  struct Entry {
+    // Owning, so a factory's address is never reused while a set names it.
+    std::shared_ptr<WaitCounterBackendFactoryIf> factory;
+    std::shared_ptr<WaitCounterBackendIf> backend;  // shared with later sets
+  };
+  // The backends every wait on the key reports to.
+  std::vector<Entry> active;
+  // Factories whose create() returned nullptr for this key: not asked again.
+  std::vector<std::shared_ptr<WaitCounterBackendFactoryIf>> declined;
+};
+
+class WaitCounterImpl {
+ public:
+  explicit WaitCounterImpl(const Key& key) : key_(key) {}
+
+  const Key& key() const { return key_; }
+
+  // The hot-path test: zero means no backend, so start() need not read the
+  // clock. Relaxed: a wait racing with a registration may miss the new
+  // backend, and the set itself is read with acquire below.
+  bool hasBackends() const {
+    return backend_count_.load(std::memory_order_relaxed) != 0;
+  }
+  std::shared_ptr<const WaitBackendSet> backends() const {
+    return backends_.load(std::memory_order_acquire);
+  }
+
+  // Brings the attached backends in line with the registered factories:
+  // creates instances for new factories, keeps existing ones, drops those of
+  // unregistered factories. Serialized per key by attach_mu_, never under the
+  // registry's global lock.
+  void syncBackends();
+
+  // Key creation: the creator holds attach_mu_ from before the key becomes
+  // visible until its first sync is done; other threads that find the key
+  // meanwhile wait in awaitReady(), so no handle sees a key before its
+  // backends are attached.
+  std::unique_lock<std::mutex> lockForCreation() {
+    return std::unique_lock(attach_mu_);
+  }
+  void markReady(std::unique_lock<std::mutex>& creation_lock);
+  void awaitReady();
+
+  // Fills guard for a timed wait. Out of line and cold relative to the
+  // detached path.
+  void startTimed(WaitCounterHandle::WaitGuard& guard, bool start_probe);
+
+ private:
+  void syncBackendsLocked();
+
+  const Key& key_;
+  std::atomic<std::uint32_t> backend_count_{0};
+  std::atomic<std::shared_ptr<const WaitBackendSet>> backends_;
+  std::mutex attach_mu_;
+  std::atomic<bool> ready_{false};
+};
+
+// Every registered factory, in registration order.
+std::vector<std::shared_ptr<WaitCounterBackendFactoryIf>> registeredFactories();
+
+// The state of `key`, created (with backends attached) on first use.
+WaitCounterImpl& waitCounterFor(std::string_view key);
+
+}  // namespace probemon::detail

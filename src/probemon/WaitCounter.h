@@ -1,0 +1,160 @@
+// probemon/WaitCounter.h: wait counters that time how long code waits, per key.
+//
+// A wait counter is named by a key such as "myapp.wait_counter.flush". Each
+// `start()` opens a wait and returns a move-only RAII guard; the wait ends when
+// the guard is destroyed or `stop()` is called. Every wait is reported to the
+// registered backends (pluggable sinks, see `detail::` below) and fires the
+// `probemon:wait__start` / `probemon:wait__done` USDT probes, so bpftrace,
+// perf or the `probemon` tool can build latency histograms in the kernel.
+//
+// With no backend registered and no tracer attached, `start()` + `stop()` read
+// no clock, take no lock, allocate nothing and write no shared memory.
+//
+// Usage:
+//
+//   void Flush() {
+//     PROBEMON_STATIC_SCOPED_WAIT_COUNTER(myapp.wait_counter.flush);
+//     ...  // timed until the end of the scope
+//   }
+//
+//   auto bytes = PROBEMON_WITH_WAIT_COUNTER(myapp.wait_counter.read, Read(fd));
+//
+//   probemon::WaitCounterHandle handle("myapp.wait_counter.lock");
+//   auto guard = handle.start();
+//   ...
+//   guard.stop();  // idempotent; the destructor stops it otherwise
+//
+// The API matches PyTorch's c10::monitor::WaitCounterHandle, in namespace
+// `probemon`, so both can live in one process.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace probemon {
+namespace detail {
+class WaitCounterImpl;
+class WaitBackendSet;
+}  // namespace detail
+
+// A handle to the wait counter of one key. Cheap to construct for an existing
+// key; all handles of a key share the per-key state, which lives for the whole
+// process, so handles may be temporaries.
+class WaitCounterHandle {
+ public:
+  explicit WaitCounterHandle(std::string_view key);
+
+  // One wait. Move-only; stops the wait when destroyed. A moved-from guard is
+  // inert.
+  class WaitGuard {
+   public:
+    WaitGuard(WaitGuard&& other) noexcept;
+    WaitGuard(const WaitGuard&) = delete;
+    WaitGuard& operator=(const WaitGuard&) = delete;
+    WaitGuard& operator=(WaitGuard&&) = delete;
+    ~WaitGuard() { stop(); }
+
+    // Ends the wait. Idempotent: later calls do nothing.
+    void stop() noexcept {
+      // An untimed wait (nothing was listening at start()) has impl_ null, so
+      // the common detached case is this one predictable branch.
+      if (impl_ != nullptr) {
+        stopTimed();
+      }
+    }
+
+   private:
+    friend class WaitCounterHandle;
+    friend class detail::WaitCounterImpl;
+
+    // Contexts of the first backends are kept inline; more spill to the heap.
+    static constexpr std::size_t kInlineContexts = 2;
+
+    WaitGuard() noexcept = default;
+    void stopTimed() noexcept;
+
+    // All members are set only for a timed wait.
+    detail::WaitCounterImpl* impl_ = nullptr;
+    std::uint64_t wait_id_ = 0;
+    std::int64_t start_ns_ = 0;
+    std::shared_ptr<const detail::WaitBackendSet> backends_;
+    std::array<std::intptr_t, kInlineContexts> contexts_{};
+    std::unique_ptr<std::intptr_t[]> more_contexts_;
+  };
+
+  // Opens a wait.
+  [[nodiscard]] WaitGuard start();
+
+ private:
+  detail::WaitCounterImpl& impl_;
+};
+
+namespace detail {
+
+// A backend's view of one key: told about every wait on it.
+class WaitCounterBackendIf {
+ public:
+  virtual ~WaitCounterBackendIf() = default;
+
+  // Called when a wait starts; the returned context is passed to stop().
+  virtual std::intptr_t start(
+      std::chrono::steady_clock::time_point now) noexcept = 0;
+  virtual void stop(std::chrono::steady_clock::time_point now,
+                    std::intptr_t ctx) noexcept = 0;
+};
+
+// Creates a backend per key. create() runs once per (factory, key), with no
+// probemon lock held but a per-key one, when the key is created or the factory
+// registered, whichever comes later.
+class WaitCounterBackendFactoryIf {
+ public:
+  virtual ~WaitCounterBackendFactoryIf() = default;
+
+  // May return nullptr: the backend then ignores this key.
+  virtual std::unique_ptr<WaitCounterBackendIf> create(
+      std::string_view key) noexcept = 0;
+};
+
+// Registers a factory and attaches it to every existing key and every key
+// created later.
+void registerWaitCounterBackend(
+    std::unique_ptr<WaitCounterBackendFactoryIf> factory);
+
+// Detaches a registered factory from every key: no wait started after this
+// returns reaches its backends. Waits still open keep their backend alive
+// until they stop. Returns false if the factory is not registered.
+bool unregisterWaitCounterBackend(const WaitCounterBackendFactoryIf* factory);
+
+std::vector<std::shared_ptr<WaitCounterBackendFactoryIf>>
+getRegisteredWaitCounterBackends();
+
+}  // namespace detail
+}  // namespace probemon
+
+#define PROBEMON_DETAIL_CONCAT_INNER(a, b) a##b
+#define PROBEMON_DETAIL_CONCAT(a, b) PROBEMON_DETAIL_CONCAT_INNER(a, b)
+
+// A reference to the handle of `_key` (bare tokens, e.g. myapp.wait.flush),
+// constructed once per call site.
+#define PROBEMON_STATIC_WAIT_COUNTER(_key)                      \
+  []() -> ::probemon::WaitCounterHandle& {                      \
+    static ::probemon::WaitCounterHandle probemon_handle(#_key); \
+    return probemon_handle;                                     \
+  }()
+
+// Times the rest of the enclosing scope under `_key`.
+#define PROBEMON_STATIC_SCOPED_WAIT_COUNTER(_key)                   \
+  auto PROBEMON_DETAIL_CONCAT(probemon_scoped_wait_, __COUNTER__) = \
+      PROBEMON_STATIC_WAIT_COUNTER(_key).start();
+
+// Evaluates `_expr` inside a wait on `_key` and yields its value.
+#define PROBEMON_WITH_WAIT_COUNTER(_key, _expr) \
+  [&]() -> decltype(auto) {                     \
+    PROBEMON_STATIC_SCOPED_WAIT_COUNTER(_key)   \
+    return _expr;                               \
+  }()
