@@ -1,0 +1,234 @@
+// probemon-test-workload: a workload with exactly known waits and counters,
+// for the tests that attach real tracers (bpftrace, perf, gdb, probemon).
+//
+//   probemon-test-workload --await-attach wait__done --plan test.a:10:5
+//       --plan test.b:3:20 --threads 2 --await-detach
+//
+// Sequence, each step printed on stdout as it happens:
+//   ready pid=PID                 at start
+//   attached                      once every --await-attach probe is enabled
+//   go                            a line was read on stdin (--await-go)
+//   hold key=K tid=TID            a --hold wait is open (from its own thread)
+//   done                          plans, holds and --linger-ms are over and
+//                                 the DynamicCounters destroyed
+//   detached                      every probemon semaphore reads 0 again
+// Exit status: 0; 2 on bad arguments; 3 if attach or detach is not seen in
+// --timeout-s seconds, or stdin closes before a line.
+//
+// A semaphore is raised when the uprobe is registered, a moment before a BPF
+// program is attached to it, so a test that needs every event to reach a BPF
+// tracer waits for the tracer to say it is ready (bpftrace's BEGIN runs after
+// every probe is attached) and then sends the line --await-go waits for.
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <probemon/DynamicCounter.h>
+#include <probemon/WaitCounter.h>
+#include <probemon/detail/ProbeState.h>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+using probemon::detail::Probe;
+
+const std::map<std::string, Probe>& probesByName() {
+  static const std::map<std::string, Probe> all = {
+      {"wait__start", Probe::WaitStart},
+      {"wait__done", Probe::WaitDone},
+      {"counter__register", Probe::CounterRegister},
+      {"counter__unregister", Probe::CounterUnregister},
+      {"dynamic__value", Probe::DynamicValue},
+  };
+  return all;
+}
+
+template <typename Pred>
+bool waitFor(Pred pred, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+struct Plan {
+  std::string key;
+  std::int64_t count = 1;
+  std::int64_t sleep_ms = 0;
+};
+
+std::optional<std::int64_t> toInt(std::string_view text) {
+  std::int64_t value = 0;
+  const auto [ptr, ec] = std::from_chars(text.begin(), text.end(), value);
+  if (ec != std::errc() || ptr != text.end()) return std::nullopt;
+  return value;
+}
+
+// Splits "KEY<sep>N1<sep>N2..." into the key and `n` integers taken from the
+// right, so keys may contain the separator.
+std::optional<std::pair<std::string, std::vector<std::int64_t>>> parseSpec(std::string_view text,
+                                                                           char sep, int n) {
+  std::vector<std::int64_t> numbers(static_cast<std::size_t>(n));
+  for (int i = n - 1; i >= 0; --i) {
+    const auto at = text.rfind(sep);
+    if (at == std::string_view::npos || at == 0) return std::nullopt;
+    const auto number = toInt(text.substr(at + 1));
+    if (!number) return std::nullopt;
+    numbers[static_cast<std::size_t>(i)] = *number;
+    text = text.substr(0, at);
+  }
+  return std::pair{std::string(text), numbers};
+}
+
+void say(const std::string& line) {
+  static std::mutex mu;
+  std::lock_guard lock(mu);
+  std::cout << line << std::endl;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"workload with known waits for probemon's tracer tests"};
+  std::vector<std::string> plan_texts;
+  std::vector<std::string> counter_texts;
+  std::vector<std::string> hold_texts;
+  std::vector<std::string> await_probes;
+  int threads = 1;
+  int linger_ms = 0;
+  int timeout_s = 30;
+  bool await_detach = false;
+  bool await_go = false;
+  app.add_option("--plan", plan_texts, "KEY:COUNT:SLEEP_MS: COUNT waits on KEY, each sleeping SLEEP_MS, per thread");
+  app.add_option("--threads", threads, "threads running every plan")->check(CLI::Range(1, 64));
+  app.add_option("--counter", counter_texts, "KEY=VALUE: a DynamicCounter returning VALUE");
+  app.add_option("--hold", hold_texts, "KEY:MS: one wait on KEY held open MS ms, on its own thread");
+  app.add_option("--await-attach", await_probes, "probe whose semaphore must be set before starting")
+      ->check(CLI::IsMember({"wait__start", "wait__done", "counter__register", "counter__unregister",
+                             "dynamic__value"}));
+  app.add_option("--linger-ms", linger_ms, "stay alive this long after the plans, counters live")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--await-go", await_go, "after attach, wait for a line on stdin before starting");
+  app.add_flag("--await-detach", await_detach, "before exiting, wait until every semaphore is 0");
+  app.add_option("--timeout-s", timeout_s, "give up waiting for attach/detach after this long")
+      ->check(CLI::PositiveNumber);
+  CLI11_PARSE(app, argc, argv);
+
+  std::vector<Plan> plans;
+  for (const auto& text : plan_texts) {
+    const auto spec = parseSpec(text, ':', 2);
+    if (!spec || spec->second[0] < 0 || spec->second[1] < 0) {
+      std::cerr << "bad --plan '" << text << "': want KEY:COUNT:SLEEP_MS\n";
+      return 2;
+    }
+    plans.push_back({spec->first, spec->second[0], spec->second[1]});
+  }
+  std::vector<std::pair<std::string, std::int64_t>> counter_specs;
+  for (const auto& text : counter_texts) {
+    const auto spec = parseSpec(text, '=', 1);
+    if (!spec) {
+      std::cerr << "bad --counter '" << text << "': want KEY=VALUE\n";
+      return 2;
+    }
+    counter_specs.emplace_back(spec->first, spec->second[0]);
+  }
+  std::vector<Plan> holds;
+  for (const auto& text : hold_texts) {
+    const auto spec = parseSpec(text, ':', 1);
+    if (!spec || spec->second[0] < 0) {
+      std::cerr << "bad --hold '" << text << "': want KEY:MS\n";
+      return 2;
+    }
+    holds.push_back({spec->first, 1, spec->second[0]});
+  }
+
+  say("ready pid=" + std::to_string(::getpid()));
+  if (!await_probes.empty()) {
+    const bool attached = waitFor(
+        [&] {
+          for (const auto& probe : await_probes) {
+            if (!probemon::detail::probeAttached(probesByName().at(probe))) return false;
+          }
+          return true;
+        },
+        std::chrono::seconds(timeout_s));
+    if (!attached) {
+      std::cerr << "no tracer attached within " << timeout_s << " s\n";
+      return 3;
+    }
+    say("attached");
+  }
+  if (await_go) {
+    std::string line;
+    if (!std::getline(std::cin, line)) {
+      std::cerr << "stdin closed before the go line\n";
+      return 3;
+    }
+    say("go");
+  }
+
+  {
+    std::vector<std::unique_ptr<probemon::DynamicCounter>> counters;
+    for (const auto& [key, value] : counter_specs) {
+      counters.push_back(
+          std::make_unique<probemon::DynamicCounter>(key, [value = value] { return value; }));
+    }
+    std::vector<std::jthread> workers;
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([&plans] {
+        for (const auto& plan : plans) {
+          probemon::WaitCounterHandle handle(plan.key);
+          for (std::int64_t i = 0; i < plan.count; ++i) {
+            auto guard = handle.start();
+            std::this_thread::sleep_for(std::chrono::milliseconds(plan.sleep_ms));
+          }
+        }
+      });
+    }
+    for (const auto& hold : holds) {
+      workers.emplace_back([hold] {
+        auto guard = probemon::WaitCounterHandle(hold.key).start();
+        say("hold key=" + hold.key + " tid=" + std::to_string(::syscall(SYS_gettid)));
+        std::this_thread::sleep_for(std::chrono::milliseconds(hold.sleep_ms));
+      });
+    }
+    workers.clear();
+    std::this_thread::sleep_for(std::chrono::milliseconds(linger_ms));
+  }
+  say("done");
+
+  if (await_detach) {
+    const bool detached = waitFor(
+        [] {
+          for (const auto& [name, probe] : probesByName()) {
+            if (probemon::detail::probeAttached(probe)) return false;
+          }
+          return true;
+        },
+        std::chrono::seconds(timeout_s));
+    if (!detached) {
+      std::cerr << "semaphores still set after " << timeout_s << " s\n";
+      return 3;
+    }
+    say("detached");
+  }
+  return 0;
+}
