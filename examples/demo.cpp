@@ -26,9 +26,9 @@
 
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <probemon/DynamicCounter.h>
 #include <probemon/WaitCounter.h>
+#include <CLI/CLI.hpp>
 
 namespace {
 

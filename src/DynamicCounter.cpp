@@ -27,8 +27,7 @@ constexpr int kKindDynamicCounter = 1;
 // The user's callback plus the count of invocations in flight.
 class CallbackState {
  public:
-  explicit CallbackState(DynamicCounter::Callback callback)
-      : callback_(std::move(callback)) {}
+  explicit CallbackState(DynamicCounter::Callback callback) : callback_(std::move(callback)) {}
 
   // Invokes the user's callback unless the counter is already closed, in
   // which case the user's state may be gone and 0 is returned.
@@ -86,8 +85,7 @@ Registry& registry() {
 // Unregisters where an exception cannot be reported: while rolling back
 // after another one (which is the one to report) or in a destructor, where
 // the other backends still need to hear of the unregistration.
-void unregisterQuietly(detail::DynamicCounterBackendIf& backend,
-                       std::string_view key) noexcept {
+void unregisterQuietly(detail::DynamicCounterBackendIf& backend, std::string_view key) noexcept {
   try {
     backend.unregisterCounter(key);
   } catch (...) {  // NOLINT(bugprone-empty-catch): see above
@@ -111,8 +109,8 @@ DynamicCounter::DynamicCounter(std::string_view key, Callback getCounterCallback
   Registry& r = registry();
   std::lock_guard lock(r.mu);
   if (r.live.contains(k.name)) {
-    throw std::invalid_argument("probemon::DynamicCounter: a counter with key '" +
-                                k.name + "' is already registered");
+    throw std::invalid_argument("probemon::DynamicCounter: a counter with key '" + k.name +
+                                "' is already registered");
   }
   std::size_t told = 0;
   try {
@@ -146,15 +144,13 @@ DynamicCounter::~DynamicCounter() {
   }
   guard_->state->close();
   if (PROBEMON_PROBE_ENABLED(counter__unregister)) {
-    PROBEMON_PROBE(counter__unregister, k.name.c_str(), k.id,
-                   kKindDynamicCounter);
+    PROBEMON_PROBE(counter__unregister, k.name.c_str(), k.id, kKindDynamicCounter);
   }
 }
 
 namespace detail {
 
-void registerDynamicCounterBackend(
-    std::unique_ptr<DynamicCounterBackendIf> backend) {
+void registerDynamicCounterBackend(std::unique_ptr<DynamicCounterBackendIf> backend) {
   if (!backend) {
     return;
   }

@@ -18,8 +18,7 @@ struct KeyTable {
       return std::hash<std::string_view>{}(s);
     }
   };
-  std::unordered_map<std::string, std::unique_ptr<Key>, Hash, std::equal_to<>>
-      keys;
+  std::unordered_map<std::string, std::unique_ptr<Key>, Hash, std::equal_to<>> keys;
   std::uint64_t next_id = 1;
 };
 

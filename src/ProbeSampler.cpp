@@ -33,8 +33,7 @@ ProbeSampler::ProbeSampler() : interval_(intervalFromEnvironment()) {}
 void ProbeSampler::add(std::string_view key, std::uint64_t key_id,
                        DynamicCounter::Callback callback) {
   std::lock_guard lock(mu_);
-  counters_.insert_or_assign(std::string(key),
-                             Counter{key_id, std::move(callback)});
+  counters_.insert_or_assign(std::string(key), Counter{key_id, std::move(callback)});
   if (!thread_.joinable()) {
     thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
   }

@@ -9,12 +9,12 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <map>
 #include <mutex>
+#include <stop_token>
 #include <string>
 #include <string_view>
-#include <cstdint>
-#include <stop_token>
 #include <thread>
 
 #include <probemon/DynamicCounter.h>
@@ -26,8 +26,7 @@ class ProbeSampler {
   ProbeSampler();
 
   // `key_id` is the key's probe ABI id.
-  void add(std::string_view key, std::uint64_t key_id,
-           DynamicCounter::Callback callback);
+  void add(std::string_view key, std::uint64_t key_id, DynamicCounter::Callback callback);
   // Returns after any sample of this counter in progress has finished.
   void remove(std::string_view key);
 

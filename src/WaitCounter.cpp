@@ -24,9 +24,7 @@ namespace probemon {
 namespace {
 
 std::int64_t toNanos(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             t.time_since_epoch())
-      .count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
 
 // Non-zero ids unique in the process: each thread reserves a block at a time.
@@ -44,8 +42,7 @@ std::uint64_t nextWaitId() {
 
 }  // namespace
 
-WaitCounterHandle::WaitCounterHandle(std::string_view key)
-    : impl_(detail::waitCounterFor(key)) {}
+WaitCounterHandle::WaitCounterHandle(std::string_view key) : impl_(detail::waitCounterFor(key)) {}
 
 WaitCounterHandle::WaitGuard WaitCounterHandle::start() {
   WaitGuard guard;
@@ -61,8 +58,7 @@ WaitCounterHandle::WaitGuard WaitCounterHandle::start() {
 
 namespace detail {
 
-void WaitCounterImpl::startTimed(WaitCounterHandle::WaitGuard& guard,
-                                 bool start_probe) {
+void WaitCounterImpl::startTimed(WaitCounterHandle::WaitGuard& guard, bool start_probe) {
   const auto now = std::chrono::steady_clock::now();
   guard.impl_ = this;
   guard.wait_id_ = nextWaitId();
@@ -81,8 +77,7 @@ void WaitCounterImpl::startTimed(WaitCounterHandle::WaitGuard& guard,
       if (i < WaitCounterHandle::WaitGuard::kInlineContexts) {
         guard.contexts_[i] = ctx;
       } else {
-        guard.more_contexts_[i - WaitCounterHandle::WaitGuard::kInlineContexts] =
-            ctx;
+        guard.more_contexts_[i - WaitCounterHandle::WaitGuard::kInlineContexts] = ctx;
       }
     }
   }
@@ -100,9 +95,8 @@ void WaitCounterHandle::WaitGuard::stopTimed() noexcept {
   if (backends_) {
     const auto& active = backends_->active;
     for (std::size_t i = 0; i < active.size(); ++i) {
-      const std::intptr_t ctx = i < kInlineContexts
-                                    ? contexts_[i]
-                                    : more_contexts_[i - kInlineContexts];
+      const std::intptr_t ctx =
+          i < kInlineContexts ? contexts_[i] : more_contexts_[i - kInlineContexts];
       active[i].backend->stop(now, ctx);
     }
     backends_.reset();

@@ -41,9 +41,7 @@ class WaitCounterImpl {
   // The hot-path test: zero means no backend, so start() need not read the
   // clock. Relaxed: a wait racing with a registration may miss the new
   // backend, and the set itself is read with acquire below.
-  bool hasBackends() const {
-    return backend_count_.load(std::memory_order_relaxed) != 0;
-  }
+  bool hasBackends() const { return backend_count_.load(std::memory_order_relaxed) != 0; }
   std::shared_ptr<const WaitBackendSet> backends() const {
     return backends_.load(std::memory_order_acquire);
   }
@@ -58,9 +56,7 @@ class WaitCounterImpl {
   // visible until its first sync is done; other threads that find the key
   // meanwhile wait in awaitReady(), so no handle sees a key before its
   // backends are attached.
-  std::unique_lock<std::mutex> lockForCreation() {
-    return std::unique_lock(attach_mu_);
-  }
+  std::unique_lock<std::mutex> lockForCreation() { return std::unique_lock(attach_mu_); }
   void markReady(std::unique_lock<std::mutex>& creation_lock);
   void awaitReady();
 

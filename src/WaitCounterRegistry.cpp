@@ -77,8 +77,8 @@ void WaitCounterImpl::syncBackendsLocked() {
         next->active.push_back(*it);
         continue;
       }
-      if (std::find(current->declined.begin(), current->declined.end(),
-                    factory) != current->declined.end()) {
+      if (std::find(current->declined.begin(), current->declined.end(), factory) !=
+          current->declined.end()) {
         next->declined.push_back(factory);
         continue;
       }
@@ -137,14 +137,12 @@ WaitCounterImpl& waitCounterFor(std::string_view name) {
   WaitCounterImpl* impl = fresh.release();  // immortal from here on
   impl->markReady(creation_lock);
   if (PROBEMON_PROBE_ENABLED(counter__register)) {
-    PROBEMON_PROBE(counter__register, key.name.c_str(), key.id,
-                   kKindWaitCounter);
+    PROBEMON_PROBE(counter__register, key.name.c_str(), key.id, kKindWaitCounter);
   }
   return *impl;
 }
 
-void registerWaitCounterBackend(
-    std::unique_ptr<WaitCounterBackendFactoryIf> factory) {
+void registerWaitCounterBackend(std::unique_ptr<WaitCounterBackendFactoryIf> factory) {
   if (!factory) {
     return;
   }
@@ -171,8 +169,7 @@ bool unregisterWaitCounterBackend(const WaitCounterBackendFactoryIf* factory) {
   return true;
 }
 
-std::vector<std::shared_ptr<WaitCounterBackendFactoryIf>>
-getRegisteredWaitCounterBackends() {
+std::vector<std::shared_ptr<WaitCounterBackendFactoryIf>> getRegisteredWaitCounterBackends() {
   return registeredFactories();
 }
 

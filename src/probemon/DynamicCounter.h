@@ -69,8 +69,7 @@ class DynamicCounterBackendIf {
 // Registers a backend and tells it about every live counter. If it throws,
 // the counters it was told about are unregistered from it, it is not kept
 // and the exception propagates.
-void registerDynamicCounterBackend(
-    std::unique_ptr<DynamicCounterBackendIf> backend);
+void registerDynamicCounterBackend(std::unique_ptr<DynamicCounterBackendIf> backend);
 
 // Unregisters every live counter from the backend, then destroys it. Returns
 // false if it is not registered.

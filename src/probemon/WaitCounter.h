@@ -102,10 +102,8 @@ class WaitCounterBackendIf {
   virtual ~WaitCounterBackendIf() = default;
 
   // Called when a wait starts; the returned context is passed to stop().
-  virtual std::intptr_t start(
-      std::chrono::steady_clock::time_point now) noexcept = 0;
-  virtual void stop(std::chrono::steady_clock::time_point now,
-                    std::intptr_t ctx) noexcept = 0;
+  virtual std::intptr_t start(std::chrono::steady_clock::time_point now) noexcept = 0;
+  virtual void stop(std::chrono::steady_clock::time_point now, std::intptr_t ctx) noexcept = 0;
 };
 
 // Creates a backend per key. create() runs once per (factory, key), with no
@@ -116,22 +114,19 @@ class WaitCounterBackendFactoryIf {
   virtual ~WaitCounterBackendFactoryIf() = default;
 
   // May return nullptr: the backend then ignores this key.
-  virtual std::unique_ptr<WaitCounterBackendIf> create(
-      std::string_view key) noexcept = 0;
+  virtual std::unique_ptr<WaitCounterBackendIf> create(std::string_view key) noexcept = 0;
 };
 
 // Registers a factory and attaches it to every existing key and every key
 // created later.
-void registerWaitCounterBackend(
-    std::unique_ptr<WaitCounterBackendFactoryIf> factory);
+void registerWaitCounterBackend(std::unique_ptr<WaitCounterBackendFactoryIf> factory);
 
 // Detaches a registered factory from every key: no wait started after this
 // returns reaches its backends. Waits still open keep their backend alive
 // until they stop. Returns false if the factory is not registered.
 bool unregisterWaitCounterBackend(const WaitCounterBackendFactoryIf* factory);
 
-std::vector<std::shared_ptr<WaitCounterBackendFactoryIf>>
-getRegisteredWaitCounterBackends();
+std::vector<std::shared_ptr<WaitCounterBackendFactoryIf>> getRegisteredWaitCounterBackends();
 
 }  // namespace detail
 }  // namespace probemon
@@ -141,10 +136,10 @@ getRegisteredWaitCounterBackends();
 
 // A reference to the handle of `_key` (bare tokens, e.g. myapp.wait.flush),
 // constructed once per call site.
-#define PROBEMON_STATIC_WAIT_COUNTER(_key)                      \
-  []() -> ::probemon::WaitCounterHandle& {                      \
+#define PROBEMON_STATIC_WAIT_COUNTER(_key)                       \
+  []() -> ::probemon::WaitCounterHandle& {                       \
     static ::probemon::WaitCounterHandle probemon_handle(#_key); \
-    return probemon_handle;                                     \
+    return probemon_handle;                                      \
   }()
 
 // Times the rest of the enclosing scope under `_key`.

@@ -153,7 +153,8 @@ std::optional<int> Subprocess::wait(std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   while (!status_) {
     // Drain output so a child blocked on a full pipe can finish.
-    while ((out_fd_ >= 0 || err_fd_ >= 0) && pump(std::min(deadline, Clock::now() + std::chrono::milliseconds(20)))) {
+    while ((out_fd_ >= 0 || err_fd_ >= 0) &&
+           pump(std::min(deadline, Clock::now() + std::chrono::milliseconds(20)))) {
     }
     int raw = 0;
     const pid_t r = ::waitpid(pid_, &raw, WNOHANG);

@@ -70,8 +70,7 @@ RunResult run(std::vector<std::string> argv,
 
 // Why tracer tests cannot run here (not root, no tracefs, a tool missing), or
 // nullopt if they can. Mounts tracefs at /sys/kernel/tracing if needed.
-std::optional<std::string> tracingUnavailable(
-    const std::vector<std::string>& tools = {});
+std::optional<std::string> tracingUnavailable(const std::vector<std::string>& tools = {});
 
 // True when CI=true: a skipped tracer test must then fail.
 bool inCi();
@@ -80,14 +79,12 @@ bool inCi();
 
 // Skips the test with the reason, or fails it under CI=true, when tracing is
 // unavailable. Use at the top of a TEST body.
-#define PROBEMON_REQUIRE_TRACING(...)                                        \
-  do {                                                                       \
-    if (auto probemon_reason =                                               \
-            ::probemon::test::tracingUnavailable({__VA_ARGS__})) {           \
-      if (::probemon::test::inCi()) {                                        \
-        FAIL() << "CI=true, so this tracer test may not skip: "              \
-               << *probemon_reason;                                          \
-      }                                                                      \
-      GTEST_SKIP() << *probemon_reason;                                      \
-    }                                                                        \
+#define PROBEMON_REQUIRE_TRACING(...)                                                 \
+  do {                                                                                \
+    if (auto probemon_reason = ::probemon::test::tracingUnavailable({__VA_ARGS__})) { \
+      if (::probemon::test::inCi()) {                                                 \
+        FAIL() << "CI=true, so this tracer test may not skip: " << *probemon_reason;  \
+      }                                                                               \
+      GTEST_SKIP() << *probemon_reason;                                               \
+    }                                                                                 \
   } while (0)

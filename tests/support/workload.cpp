@@ -35,10 +35,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <probemon/DynamicCounter.h>
 #include <probemon/WaitCounter.h>
 #include <probemon/detail/ProbeState.h>
+#include <CLI/CLI.hpp>
 
 namespace {
 
@@ -117,13 +117,16 @@ int main(int argc, char** argv) {
   int timeout_s = 30;
   bool await_detach = false;
   bool await_go = false;
-  app.add_option("--plan", plan_texts, "KEY:COUNT:SLEEP_MS: COUNT waits on KEY, each sleeping SLEEP_MS, per thread");
+  app.add_option("--plan", plan_texts,
+                 "KEY:COUNT:SLEEP_MS: COUNT waits on KEY, each sleeping SLEEP_MS, per thread");
   app.add_option("--threads", threads, "threads running every plan")->check(CLI::Range(1, 64));
   app.add_option("--counter", counter_texts, "KEY=VALUE: a DynamicCounter returning VALUE");
-  app.add_option("--hold", hold_texts, "KEY:MS: one wait on KEY held open MS ms, on its own thread");
-  app.add_option("--await-attach", await_probes, "probe whose semaphore must be set before starting")
-      ->check(CLI::IsMember({"wait__start", "wait__done", "counter__register", "counter__unregister",
-                             "dynamic__value"}));
+  app.add_option("--hold", hold_texts,
+                 "KEY:MS: one wait on KEY held open MS ms, on its own thread");
+  app.add_option("--await-attach", await_probes,
+                 "probe whose semaphore must be set before starting")
+      ->check(CLI::IsMember({"wait__start", "wait__done", "counter__register",
+                             "counter__unregister", "dynamic__value"}));
   app.add_option("--linger-ms", linger_ms, "stay alive this long after the plans, counters live")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--await-go", await_go, "after attach, wait for a line on stdin before starting");
