@@ -1,0 +1,129 @@
+// Many threads starting and stopping waits while backends come and go: the
+// counts a permanent backend sees must be exact, every stop must reach the
+// backend instance that saw its start, and no backend may die with a wait
+// open. Also run under TSan and ASan in CI.
+#include <gtest/gtest.h>
+#include <probemon/DynamicCounter.h>
+#include <probemon/WaitCounter.h>
+
+#include <atomic>
+#include <latch>
+#include <thread>
+#include <vector>
+
+#include "RecordingBackends.h"
+
+namespace probemon::test {
+namespace {
+
+constexpr int kThreads = 4;
+constexpr int kWaitsPerKey = 2000;
+const std::vector<std::string> kKeys = {"stress.a", "stress.b", "stress.c"};
+
+TEST(Stress, ExactCountsWhileBackendsAreRegisteredAndUnregistered) {
+  auto permanent = std::make_shared<WaitLog>();
+  ScopedWaitBackend backend(permanent);
+  auto churn = std::make_shared<WaitLog>();
+  std::atomic<bool> stop_churn{false};
+  std::atomic<int> churn_rounds{0};
+  std::thread churner([&] {
+    while (!stop_churn.load()) {
+      ScopedWaitBackend transient(churn);
+      std::this_thread::yield();
+      ++churn_rounds;
+    }
+  });
+
+  std::latch start(kThreads);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < kThreads; ++t) {
+    workers.emplace_back([&] {
+      start.arrive_and_wait();
+      for (int i = 0; i < kWaitsPerKey; ++i) {
+        for (const auto& key : kKeys) {
+          // Fresh handles too, so key lookup races with registration.
+          auto guard = WaitCounterHandle(key).start();
+        }
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  stop_churn = true;
+  churner.join();
+
+  for (const auto& key : kKeys) {
+    EXPECT_EQ(permanent->startsOf(key), kThreads * kWaitsPerKey) << key;
+    EXPECT_EQ(permanent->stopsOf(key), kThreads * kWaitsPerKey) << key;
+    EXPECT_EQ(churn->startsOf(key), churn->stopsOf(key)) << key;
+  }
+  EXPECT_EQ(permanent->unmatched_stops, 0);
+  EXPECT_EQ(churn->unmatched_stops, 0);
+  EXPECT_EQ(churn->open_at_destruction, 0);
+  EXPECT_EQ(churn->live_backends, 0);
+  EXPECT_GT(churn_rounds.load(), 0);
+}
+
+// A factory slow to create the backend of `slow_key`, to widen the window in
+// which other threads find that key still being set up.
+class SlowFactory final : public detail::WaitCounterBackendFactoryIf {
+ public:
+  SlowFactory(std::shared_ptr<WaitLog> log, std::string slow_key)
+      : inner_(std::move(log)), slow_key_(std::move(slow_key)) {}
+  std::unique_ptr<detail::WaitCounterBackendIf> create(std::string_view key) noexcept override {
+    if (key == slow_key_) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return inner_.create(key);
+  }
+
+ private:
+  RecordingFactory inner_;
+  const std::string slow_key_;
+};
+
+TEST(Stress, ConcurrentFirstUseOfAKeyCreatesOneBackendAndMissesNoWait) {
+  auto log = std::make_shared<WaitLog>();
+  ScopedWaitBackend backend(std::make_unique<SlowFactory>(log, "stress.first.use"));
+  std::latch start(kThreads);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < kThreads; ++t) {
+    workers.emplace_back([&] {
+      start.arrive_and_wait();
+      auto guard = WaitCounterHandle("stress.first.use").start();
+    });
+  }
+  for (auto& w : workers) w.join();
+  EXPECT_EQ(log->createsOf("stress.first.use"), 1);
+  EXPECT_EQ(log->startsOf("stress.first.use"), kThreads);
+  EXPECT_EQ(log->stopsOf("stress.first.use"), kThreads);
+}
+
+TEST(Stress, DynamicCountersComeAndGoWhileABackendReadsThem) {
+  auto log = std::make_shared<CounterLog>();
+  ScopedCounterBackend backend(std::make_unique<RecordingCounterBackend>(log));
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    while (!done.load()) {
+      DynamicCounter::Callback cb;
+      {
+        std::lock_guard lock(log->mu);
+        for (auto& [key, callback] : log->callbacks) cb = callback;
+      }
+      if (cb) cb();
+    }
+  });
+  std::vector<std::thread> workers;
+  for (int t = 0; t < kThreads; ++t) {
+    workers.emplace_back([t] {
+      const std::string key = "stress.dynamic." + std::to_string(t);
+      for (int i = 0; i < 500; ++i) {
+        DynamicCounter counter(key, [i] { return i; });
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  done = true;
+  reader.join();
+  EXPECT_EQ(log->eventsSoFar().size(), static_cast<std::size_t>(kThreads * 500 * 2));
+}
+
+}  // namespace
+}  // namespace probemon::test
