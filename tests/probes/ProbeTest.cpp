@@ -1,0 +1,196 @@
+// The probe ABI checked with real tracers: bpftrace sees every probe with
+// the right arguments, perf stat counts wait__done exactly, gdb lists the
+// probes, and every semaphore reads 0 once the tracer is gone. Each runs
+// against the probes in libprobemon.so and in a statically linked executable.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <time.h>
+
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "Subprocess.h"
+
+namespace probemon::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Target {
+  std::string name;
+  std::string workload;  // the executable to run
+  std::string probes;    // the object carrying the probemon notes
+};
+
+void PrintTo(const Target& target, std::ostream* os) { *os << target.name; }
+
+const Target kShared{"shared", PROBEMON_WORKLOAD, PROBEMON_LIBRARY};
+const Target kStatic{"static", PROBEMON_WORKLOAD_STATIC, PROBEMON_WORKLOAD_STATIC};
+
+std::uint64_t monotonicNowNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
+         static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+std::vector<std::vector<std::string>> linesStartingWith(const std::string& text,
+                                                        const std::string& word) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    std::vector<std::string> row;
+    for (std::string f; fields >> f;) row.push_back(f);
+    if (!row.empty() && row[0] == word) rows.push_back(row);
+  }
+  return rows;
+}
+
+class ProbeTest : public ::testing::TestWithParam<Target> {};
+
+TEST_P(ProbeTest, BpftraceSeesEveryProbeWithItsArguments) {
+  PROBEMON_REQUIRE_TRACING("bpftrace");
+  const Target& target = GetParam();
+  const std::uint64_t before_ns = monotonicNowNs();
+  Subprocess workload({"env", "PROBEMON_SAMPLE_MS=100", target.workload, "--await-go", "--plan",
+                       "probe.fast:6:1", "--plan", "probe.slow:2:30", "--threads", "2", "--counter",
+                       "probe.gauge=-1234", "--linger-ms", "1000", "--await-detach"});
+  ASSERT_TRUE(workload.waitForLine(std::regex("^ready"), 10s)) << workload.err();
+  Subprocess tracer({"bpftrace", "-p", std::to_string(workload.pid()), PROBEMON_EVERY_PROBE_BT});
+  ASSERT_TRUE(tracer.waitForLine(std::regex("^ready$"), 30s)) << tracer.err();
+  workload.writeStdin("go\n");
+  ASSERT_TRUE(workload.waitForLine(std::regex("^done$"), 30s)) << workload.err();
+  // The last event; bpftrace may stop without reading what is still in its
+  // perf buffers, so let it print this one before asking it to stop.
+  ASSERT_TRUE(tracer.waitForLine(std::regex("^unregister probe.gauge "), 30s)) << tracer.out();
+  tracer.signal(SIGINT);
+  ASSERT_EQ(tracer.wait(30s), 0) << tracer.err();
+  ASSERT_TRUE(workload.waitForLine(std::regex("^detached$"), 30s))
+      << "a semaphore stayed set after bpftrace detached";
+  ASSERT_EQ(workload.wait(10s), 0) << workload.err();
+  const std::uint64_t after_ns = monotonicNowNs();
+  const std::string& out = tracer.out();
+  SCOPED_TRACE(out);
+
+  // key -> key_id, consistent across every probe.
+  std::map<std::string, std::uint64_t> key_ids;
+  auto checkKeyId = [&](const std::string& key, const std::string& id_text) {
+    const std::uint64_t id = std::stoull(id_text);
+    EXPECT_NE(id, 0u) << key;
+    auto [it, inserted] = key_ids.emplace(key, id);
+    EXPECT_EQ(it->second, id) << "key_id of " << key << " changed";
+  };
+
+  // wait__start: one per wait; wait_ids unique and non-zero.
+  std::map<std::string, int> starts;
+  std::map<std::uint64_t, std::uint64_t> start_ns_of;  // wait_id -> start_ns
+  for (const auto& row : linesStartingWith(out, "start")) {
+    ASSERT_EQ(row.size(), 5u);
+    ++starts[row[1]];
+    checkKeyId(row[1], row[2]);
+    const std::uint64_t wait_id = std::stoull(row[3]);
+    const std::uint64_t start_ns = std::stoull(row[4]);
+    EXPECT_NE(wait_id, 0u);
+    EXPECT_TRUE(start_ns_of.emplace(wait_id, start_ns).second) << "wait_id reused: " << wait_id;
+    EXPECT_GE(start_ns, before_ns);
+    EXPECT_LE(start_ns, after_ns);
+  }
+  EXPECT_EQ(starts, (std::map<std::string, int>{{"probe.fast", 12}, {"probe.slow", 4}}));
+
+  // wait__done: matches its start, and lasts at least what the program slept.
+  const std::map<std::string, std::uint64_t> min_ns = {{"probe.fast", 1'000'000},
+                                                       {"probe.slow", 30'000'000}};
+  std::map<std::string, int> dones;
+  for (const auto& row : linesStartingWith(out, "done")) {
+    ASSERT_EQ(row.size(), 6u);
+    const std::string& key = row[1];
+    ++dones[key];
+    checkKeyId(key, row[2]);
+    const std::uint64_t wait_id = std::stoull(row[3]);
+    ASSERT_TRUE(start_ns_of.contains(wait_id)) << "done without start: " << wait_id;
+    EXPECT_EQ(std::stoull(row[4]), start_ns_of[wait_id]);
+    EXPECT_GE(std::stoull(row[5]), min_ns.at(key));
+    EXPECT_LE(std::stoull(row[4]) + std::stoull(row[5]), after_ns);
+  }
+  EXPECT_EQ(dones, starts);
+
+  // counter__register: each wait key once (kind 0), the DynamicCounter once
+  // (kind 1); counter__unregister: the DynamicCounter once.
+  std::multiset<std::string> registers;
+  for (const auto& row : linesStartingWith(out, "register")) {
+    ASSERT_EQ(row.size(), 4u);
+    checkKeyId(row[1], row[2]);
+    registers.insert(row[1] + "/" + row[3]);
+  }
+  EXPECT_EQ(registers,
+            (std::multiset<std::string>{"probe.fast/0", "probe.slow/0", "probe.gauge/1"}));
+  const auto unregisters = linesStartingWith(out, "unregister");
+  ASSERT_EQ(unregisters.size(), 1u);
+  EXPECT_EQ(unregisters[0][1], "probe.gauge");
+  checkKeyId("probe.gauge", unregisters[0][2]);
+  EXPECT_EQ(unregisters[0][3], "1");
+
+  // dynamic__value: sampled every 100 ms during the 1 s linger.
+  const auto values = linesStartingWith(out, "value");
+  EXPECT_GE(values.size(), 5u);
+  for (const auto& row : values) {
+    ASSERT_EQ(row.size(), 4u);
+    EXPECT_EQ(row[1], "probe.gauge");
+    checkKeyId(row[1], row[2]);
+    EXPECT_EQ(row[3], "-1234");
+  }
+  std::set<std::uint64_t> distinct_ids;
+  for (const auto& [key, id] : key_ids) distinct_ids.insert(id);
+  EXPECT_EQ(distinct_ids.size(), key_ids.size()) << "key_ids must be unique per key";
+  EXPECT_EQ(linesStartingWith(out, "end").size(), 1u);
+}
+
+// perf adds the probe from the object's notes (buildid cache), counts
+// wait__done while it runs the workload, and removes it again. perf 6.1
+// cannot rename SDT events, so -f gives ours a free name (wait__done_1 if a
+// user already has sdt_probemon:wait__done) and only that one is deleted.
+TEST_P(ProbeTest, PerfStatCountsWaitDoneExactly) {
+  PROBEMON_REQUIRE_TRACING("perf");
+  const Target& target = GetParam();
+  ASSERT_EQ(run({"perf", "buildid-cache", "--add", target.probes}).status, 0);
+  const auto added =
+      run({"perf", "probe", "-f", "-x", target.probes, "-a", "%sdt_probemon:wait__done"});
+  ASSERT_EQ(added.status, 0) << added.err;
+  std::smatch name;
+  ASSERT_TRUE(
+      std::regex_search(added.err, name, std::regex(R"((sdt_probemon:wait__done\w*) \(on)")))
+      << added.err;
+  const std::string event = name[1];
+  const auto stat = run({"perf", "stat", "-x", ",", "-e", event, "--", target.workload, "--plan",
+                         "perf.a:7:0", "--plan", "perf.b:5:1", "--threads", "3"});
+  const auto removed = run({"perf", "probe", "-d", event});
+  EXPECT_EQ(removed.status, 0) << removed.err;
+  ASSERT_EQ(stat.status, 0) << stat.err;
+  // perf stat -x, prints "COUNT,,EVENT,..." on stderr.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(stat.err, m, std::regex("(\\d+),," + event + ","))) << stat.err;
+  EXPECT_EQ(m[1].str(), "36");  // (7 + 5) waits x 3 threads
+}
+
+TEST_P(ProbeTest, GdbListsEveryProbeWithItsSemaphore) {
+  PROBEMON_REQUIRE_TRACING("gdb");
+  const auto gdb = run({"gdb", "-batch", "-nx", "-ex", "info probes", GetParam().probes});
+  ASSERT_EQ(gdb.status, 0) << gdb.err;
+  for (const char* probe : {"wait__start", "wait__done", "counter__register", "counter__unregister",
+                            "dynamic__value"}) {
+    const std::regex row(std::string(R"(stap\s+probemon\s+)") + probe +
+                         R"(\s+0x[0-9a-f]+\s+0x[0-9a-f]+)");
+    EXPECT_TRUE(std::regex_search(gdb.out, row)) << probe << " missing in\n" << gdb.out;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Targets, ProbeTest, ::testing::Values(kShared, kStatic),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace probemon::test
