@@ -1,0 +1,79 @@
+/* DynamicCounters and key registrations: counter__register,
+ * counter__unregister and the sampler's dynamic__value update one record per
+ * (pid, key_id) that the tool reads every interval. These probes fire at
+ * sampling rate, not per wait, so a plain shared hash is enough. */
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/ptrace.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/usdt.bpf.h>
+
+#include "counters.h"
+#include "keys.bpf.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PM_DEFAULT_MAX_KEYS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pm_key);
+	__type(value, struct pm_counter);
+} counters SEC(".maps");
+
+/* Counter events not recorded because the counters map was full. */
+__u64 counters_dropped = 0;
+
+static __always_inline struct pm_counter *counter_of(const char *name, __u64 key_id, __u32 kind)
+{
+	struct pm_key key = { .pid = bpf_get_current_pid_tgid() >> 32, .key_id = key_id };
+	struct pm_counter *c = bpf_map_lookup_elem(&counters, &key);
+	struct pm_counter fresh = { .kind = kind };
+
+	if (c)
+		return c;
+	pm_record_key_name(&key, name);
+	if (bpf_map_update_elem(&counters, &key, &fresh, BPF_NOEXIST) == -E2BIG) {
+		__sync_fetch_and_add(&counters_dropped, 1);
+		return 0;
+	}
+	return bpf_map_lookup_elem(&counters, &key);
+}
+
+SEC("usdt")
+int BPF_USDT(handle_register, const char *name, __u64 key_id, int kind)
+{
+	struct pm_counter *c = counter_of(name, key_id, kind);
+
+	if (c) {
+		c->kind = kind;
+		__sync_fetch_and_add(&c->registered, 1);
+	}
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(handle_unregister, const char *name, __u64 key_id, int kind)
+{
+	struct pm_counter *c = counter_of(name, key_id, kind);
+
+	if (c) {
+		c->kind = kind;
+		__sync_fetch_and_add(&c->unregistered, 1);
+	}
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(handle_value, const char *name, __u64 key_id, __s64 value)
+{
+	/* The sampler only reads DynamicCounters. */
+	struct pm_counter *c = counter_of(name, key_id, PM_KIND_DYNAMIC);
+
+	if (c) {
+		c->value = value;
+		c->sampled_ns = bpf_ktime_get_ns();
+		__sync_fetch_and_add(&c->samples, 1);
+	}
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,27 @@
+/* Keys of the maps every program shares with user space: a wait counter or
+ * DynamicCounter key in one process, and its name, read from the process
+ * once, when the key_id is first seen. */
+#ifndef PROBEMON_BPF_KEYS_H
+#define PROBEMON_BPF_KEYS_H
+
+#include <linux/types.h>
+
+/* Bytes of a key name kept, NUL included; longer names are cut and marked. */
+#define PM_KEY_MAX 128
+
+/* Default map sizes; the tool's --max-keys and friends override them. */
+#define PM_DEFAULT_MAX_KEYS 10240
+
+struct pm_key {
+	__u32 pid;  /* tgid, as the host sees it */
+	__u32 pad;
+	__u64 key_id;
+};
+
+struct pm_key_name {
+	char name[PM_KEY_MAX];
+	__u32 truncated;  /* the name in the process is longer than name[] */
+	__u32 pad;
+};
+
+#endif

@@ -1,0 +1,59 @@
+/* Latency histograms in the kernel: one wait__done hit per wait adds its
+ * duration to a per-CPU histogram of (pid, key_id). Nothing goes to user
+ * space per event and no lock is shared between CPUs on the hot path; the
+ * key string is read once, on the key's first wait. */
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/ptrace.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/usdt.bpf.h>
+
+#include "latency.h"
+#include "keys.bpf.h"
+
+/* Histogram unit in ns (1, 1000 or 1000000), set by the tool before load. */
+const volatile __u64 unit_ns = 1000;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, PM_DEFAULT_MAX_KEYS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pm_key);
+	__type(value, struct pm_hist);
+} hists SEC(".maps");
+
+/* Waits not counted because hists was full. */
+__u64 waits_dropped = 0;
+
+static const struct pm_hist zero_hist;
+
+/* wait__done(key, key_id, wait_id, start_ns, duration_ns). Arguments are
+ * fetched one by one rather than with BPF_USDT() so the key pointer is only
+ * read on a key's first wait. */
+SEC("usdt")
+int handle_wait_done(struct pt_regs *ctx)
+{
+	struct pm_key key = { .pid = bpf_get_current_pid_tgid() >> 32 };
+	long key_id, duration_ns, name;
+	struct pm_hist *h;
+
+	if (bpf_usdt_arg(ctx, 1, &key_id) || bpf_usdt_arg(ctx, 4, &duration_ns))
+		return 0;
+	key.key_id = key_id;
+	h = bpf_map_lookup_elem(&hists, &key);
+	if (!h) {
+		if (!bpf_usdt_arg(ctx, 0, &name))
+			pm_record_key_name(&key, (const char *)name);
+		if (bpf_map_update_elem(&hists, &key, &zero_hist, BPF_NOEXIST) == -E2BIG) {
+			__sync_fetch_and_add(&waits_dropped, 1);
+			return 0;
+		}
+		h = bpf_map_lookup_elem(&hists, &key);
+		if (!h)
+			return 0;
+	}
+	pm_hist_add(h, duration_ns, unit_ns);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,9 @@
+/* latency.bpf.c <-> tool: per (pid, key_id) histograms of wait__done's
+ * duration_ns in a per-CPU hash (struct pm_key -> struct pm_hist). */
+#ifndef PROBEMON_BPF_LATENCY_H
+#define PROBEMON_BPF_LATENCY_H
+
+#include "hist.h"
+#include "keys.h"
+
+#endif

@@ -1,0 +1,19 @@
+/* trace.bpf.c <-> tool: one ring-buffer record per wait at or above the
+ * latency threshold. */
+#ifndef PROBEMON_BPF_TRACE_H
+#define PROBEMON_BPF_TRACE_H
+
+#include "keys.h"
+
+#define PM_DEFAULT_RINGBUF_BYTES (1024 * 1024)
+
+struct pm_trace_event {
+	__u32 pid;
+	__u32 tid;
+	__u64 key_id;
+	__u64 wait_id;
+	__u64 start_ns;
+	__u64 duration_ns;
+};
+
+#endif

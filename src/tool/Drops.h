@@ -1,0 +1,26 @@
+// What a view could not record (a full map, a full ring buffer, events the
+// kernel skipped) is always reported, never dropped silently: one list of
+// counters per view, printed the same way by all.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace probemon::tool {
+
+struct Drop {
+  const char* name;    // JSON key, e.g. "waits"
+  std::uint64_t count;
+  std::string what;    // "waits not counted: more keys than --max-keys 10240"
+};
+
+// One line per non-zero counter: "dropped: 9000 waits not counted: ...".
+void printDrops(std::FILE* out, const std::vector<Drop>& drops);
+// {"waits": 9000, ...}, every counter, zero or not.
+nlohmann::json dropsJson(const std::vector<Drop>& drops);
+
+}  // namespace probemon::tool

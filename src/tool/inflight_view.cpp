@@ -1,0 +1,2 @@
+#include "Views.h"
+namespace probemon::tool { int runInflight(const Options&) { return 1; } }

@@ -1,0 +1,2 @@
+#include "Views.h"
+namespace probemon::tool { int runTrace(const Options&) { return 1; } }
