@@ -40,10 +40,11 @@ class WaitCounterImpl {
 
   // The hot-path test: zero means no backend, so start() need not read the
   // clock. Relaxed: a wait racing with a registration may miss the new
-  // backend, and the set itself is read with acquire below.
+  // backend, and the set itself is read under backends_mu_.
   bool hasBackends() const { return backend_count_.load(std::memory_order_relaxed) != 0; }
   std::shared_ptr<const WaitBackendSet> backends() const {
-    return backends_.load(std::memory_order_acquire);
+    std::lock_guard lock(backends_mu_);
+    return backends_;
   }
 
   // Brings the attached backends in line with the registered factories:
@@ -69,7 +70,10 @@ class WaitCounterImpl {
 
   const Key& key_;
   std::atomic<std::uint32_t> backend_count_{0};
-  std::atomic<std::shared_ptr<const WaitBackendSet>> backends_;
+  // Held only to copy or replace the pointer. (libstdc++ 12's
+  // atomic<shared_ptr> is a lock too, and one TSan cannot see through.)
+  mutable std::mutex backends_mu_;
+  std::shared_ptr<const WaitBackendSet> backends_;
   std::mutex attach_mu_;
   std::atomic<bool> ready_{false};
 };

@@ -13,6 +13,7 @@
 #include <shared_mutex>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "KeyTable.h"
@@ -90,7 +91,11 @@ void WaitCounterImpl::syncBackendsLocked() {
     }
   }
   const auto count = static_cast<std::uint32_t>(next->active.size());
-  backends_.store(std::move(next), std::memory_order_release);
+  std::shared_ptr<const WaitBackendSet> replaced;  // freed outside the lock
+  {
+    std::lock_guard lock(backends_mu_);
+    replaced = std::exchange(backends_, std::move(next));
+  }
   backend_count_.store(count, std::memory_order_relaxed);
 }
 

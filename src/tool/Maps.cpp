@@ -48,7 +48,7 @@ nlohmann::json KeyNames::json(const pm_key& key, const KeyName& name) {
           {"truncated", name.truncated}};
 }
 
-bool operator<(const pm_key& a, const pm_key& b) {
+bool KeyLess::operator()(const pm_key& a, const pm_key& b) const {
   return std::tie(a.pid, a.key_id) < std::tie(b.pid, b.key_id);
 }
 

@@ -58,6 +58,9 @@ class KeyNames {
   std::string glob_;
 };
 
-bool operator<(const pm_key& a, const pm_key& b);
+// Orders keys by (pid, key_id), for std::map.
+struct KeyLess {
+  bool operator()(const pm_key& a, const pm_key& b) const;
+};
 
 }  // namespace probemon::tool

@@ -14,6 +14,7 @@
 #include "Output.h"
 #include "Session.h"
 #include "Views.h"
+#include "latency.h"
 #include "latency.skel.h"
 
 namespace probemon::tool {
