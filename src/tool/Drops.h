@@ -18,6 +18,11 @@ struct Drop {
   std::string what;    // "waits not counted: more keys than --max-keys 10240"
 };
 
+// The drops every view has: key names the key_names map had no room for,
+// and probe hits the kernel skipped (Attachment::missedEvents()).
+Drop namesDropped(std::uint64_t count, std::uint32_t max_keys);
+Drop hitsMissed(std::uint64_t count);
+
 // One line per non-zero counter: "dropped: 9000 waits not counted: ...".
 void printDrops(std::FILE* out, const std::vector<Drop>& drops);
 // {"waits": 9000, ...}, every counter, zero or not.

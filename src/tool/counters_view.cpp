@@ -45,10 +45,8 @@ void show(const counters_bpf& skel, const KeyNames& names, const Attachment& att
   const std::vector<Drop> dropped = {
       {"counters", skel.bss->counters_dropped,
        fmt::format("counter events not recorded: more keys than --max-keys {}", options.max_keys)},
-      {"names", skel.bss->names_dropped,
-       fmt::format("key names not read: more keys than --max-keys {}", options.max_keys)},
-      {"missed", attachment.missedEvents(),
-       "probe hits the kernel skipped (a BPF program was already running on that CPU)"}};
+      namesDropped(skel.bss->names_dropped, options.max_keys),
+      hitsMissed(attachment.missedEvents())};
   if (options.json) {
     nlohmann::json records = nlohmann::json::array();
     for (const auto& c : counters) {

@@ -49,10 +49,8 @@ void show(const inflight_bpf& skel, const KeyNames& names, const Attachment& att
       {"evicted", skel.bss->waits_evicted,
        fmt::format("open waits evicted: more open at once than --max-waits {}",
                    options.max_waits)},
-      {"names", skel.bss->names_dropped,
-       fmt::format("key names not read: more keys than --max-keys {}", options.max_keys)},
-      {"missed", attachment.missedEvents(),
-       "probe hits the kernel skipped (a BPF program was already running on that CPU)"}};
+      namesDropped(skel.bss->names_dropped, options.max_keys),
+      hitsMissed(attachment.missedEvents())};
   if (options.json) {
     nlohmann::json waits = nlohmann::json::array();
     for (const auto& w : open) {
@@ -91,7 +89,7 @@ int runInflight(const Options& options) {
   Attachment attachment(target);
   attachment.attach(skel->progs.handle_wait_start, "wait__start");
   attachment.attach(skel->progs.handle_wait_done, "wait__done");
-  skel->bss->attached_ns = monotonicNs();
+  skel->data->attached_ns = monotonicNs();
   attachment.announce("open waits");
   const KeyNames names(bpf_map__fd(skel->maps.key_names), options.key_glob);
   session.run(options.interval_s, [&] { show(*skel, names, attachment, options); });

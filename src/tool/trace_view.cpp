@@ -126,10 +126,8 @@ int runTrace(const Options& options) {
       {"events", skel->bss->events_lost,
        fmt::format("waits not traced: ring buffer full (raise --ringbuf-kb {})",
                    options.ringbuf_kb)},
-      {"names", skel->bss->names_dropped,
-       fmt::format("key names not read: more keys than --max-keys {}", options.max_keys)},
-      {"missed", attachment.missedEvents(),
-       "probe hits the kernel skipped (a BPF program was already running on that CPU)"}};
+      namesDropped(skel->bss->names_dropped, options.max_keys),
+      hitsMissed(attachment.missedEvents())};
   if (options.format == "chrome") {
     writeChrome(options, std::move(tracer.chrome_events),
                 {{"target", target.describe()}, {"dropped", dropsJson(dropped)}});

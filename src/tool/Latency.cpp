@@ -1,0 +1,50 @@
+#include "Latency.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <tuple>
+
+namespace probemon::tool {
+namespace {
+
+SkeletonPtr<latency_bpf> load(const Options& options, const Unit& unit) {
+  checkCanTrace();
+  auto skel = openSkeleton(latency_bpf__open, latency_bpf__destroy, "latency");
+  skel->rodata->unit_ns = unit.ns;
+  setMaxEntries(skel->maps.hists, options.max_keys);
+  setMaxEntries(skel->maps.key_names, options.max_keys);
+  checkSkeletonStep(latency_bpf__load(skel.get()), "latency", "load");
+  return skel;
+}
+
+}  // namespace
+
+LatencyTracer::LatencyTracer(const Options& options, const Target& target, const Unit& unit)
+    : options_(options),
+      skel_(load(options, unit)),
+      attachment_(target),
+      names_(bpf_map__fd(skel_->maps.key_names), options.key_glob) {
+  attachment_.attach(skel_->progs.handle_wait_done, "wait__done");
+}
+
+std::vector<KeyHist> LatencyTracer::histograms() const {
+  std::vector<KeyHist> keys;
+  for (auto& [key, hist] : readHistograms(bpf_map__fd(skel_->maps.hists))) {
+    KeyName name = names_.lookup(key);
+    if (names_.matches(name)) keys.push_back({key, std::move(name), hist});
+  }
+  std::sort(keys.begin(), keys.end(), [](const KeyHist& a, const KeyHist& b) {
+    return std::tie(a.key.pid, a.name.name) < std::tie(b.key.pid, b.name.name);
+  });
+  return keys;
+}
+
+std::vector<Drop> LatencyTracer::drops() const {
+  return {{"waits", skel_->bss->waits_dropped,
+           fmt::format("waits not counted: more keys than --max-keys {}", options_.max_keys)},
+          namesDropped(skel_->bss->names_dropped, options_.max_keys),
+          hitsMissed(attachment_.missedEvents())};
+}
+
+}  // namespace probemon::tool
