@@ -14,7 +14,6 @@
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PM_DEFAULT_MAX_KEYS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct pm_key);
 	__type(value, struct pm_counter);
 } counters SEC(".maps");
@@ -27,11 +26,13 @@ static __always_inline struct pm_counter *counter_of(const char *name, __u64 key
 	struct pm_key key = { .pid = bpf_get_current_pid_tgid() >> 32, .key_id = key_id };
 	struct pm_counter *c = bpf_map_lookup_elem(&counters, &key);
 	struct pm_counter fresh = { .kind = kind };
+	long err;
 
 	if (c)
 		return c;
 	pm_record_key_name(&key, name);
-	if (bpf_map_update_elem(&counters, &key, &fresh, BPF_NOEXIST) == -E2BIG) {
+	err = bpf_map_update_elem(&counters, &key, &fresh, BPF_NOEXIST);
+	if (err && err != -EEXIST) { /* EEXIST: another thread added it */
 		__sync_fetch_and_add(&counters_dropped, 1);
 		return 0;
 	}

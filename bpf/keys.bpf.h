@@ -7,12 +7,12 @@
 
 #include "keys.h"
 
-/* max_entries is set by the tool before load. Not preallocated: memory grows
- * with the keys a process really has. */
+/* max_entries is set by the tool before load. Preallocated, like every map
+ * the probes insert into: a map that allocates on insert fails (ENOMEM) under
+ * a burst of new keys, which would lose waits. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PM_DEFAULT_MAX_KEYS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct pm_key);
 	__type(value, struct pm_key_name);
 } key_names SEC(".maps");

@@ -17,7 +17,6 @@ const volatile __u64 unit_ns = 1000;
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, PM_DEFAULT_MAX_KEYS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct pm_key);
 	__type(value, struct pm_hist);
 } hists SEC(".maps");
@@ -34,7 +33,7 @@ SEC("usdt")
 int handle_wait_done(struct pt_regs *ctx)
 {
 	struct pm_key key = { .pid = bpf_get_current_pid_tgid() >> 32 };
-	long key_id, duration_ns, name;
+	long key_id, duration_ns, name, err;
 	struct pm_hist *h;
 
 	if (bpf_usdt_arg(ctx, 1, &key_id) || bpf_usdt_arg(ctx, 4, &duration_ns))
@@ -44,7 +43,8 @@ int handle_wait_done(struct pt_regs *ctx)
 	if (!h) {
 		if (!bpf_usdt_arg(ctx, 0, &name))
 			pm_record_key_name(&key, (const char *)name);
-		if (bpf_map_update_elem(&hists, &key, &zero_hist, BPF_NOEXIST) == -E2BIG) {
+		err = bpf_map_update_elem(&hists, &key, &zero_hist, BPF_NOEXIST);
+		if (err && err != -EEXIST) { /* EEXIST: another CPU added it */
 			__sync_fetch_and_add(&waits_dropped, 1);
 			return 0;
 		}

@@ -46,7 +46,7 @@ void checkCanTrace() {
   if (::syscall(SYS_capget, &header, data) != 0 ||
       !(hasCapability(data, CAP_SYS_ADMIN) ||
         (hasCapability(data, CAP_BPF) && hasCapability(data, CAP_PERFMON)))) {
-    throw ToolError("probemon needs root (or CAP_BPF and CAP_PERFMON): run it with sudo");
+    throw ToolError("needs root (or CAP_BPF and CAP_PERFMON): run it with sudo");
   }
   const int bpf = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_KPROBE, nullptr);
   if (bpf == 0 || bpf == -ENOSYS) {

@@ -15,7 +15,7 @@ namespace probemon::tool {
 struct Drop {
   const char* name;    // JSON key, e.g. "waits"
   std::uint64_t count;
-  std::string what;    // "waits not counted: more keys than --max-keys 10240"
+  std::string what;    // "waits not counted: more keys than --max-keys 4096"
 };
 
 // The drops every view has: key names the key_names map had no room for,

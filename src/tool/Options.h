@@ -4,6 +4,10 @@
 #include <cstdint>
 #include <string>
 
+#include "inflight.h"
+#include "keys.h"
+#include "trace.h"
+
 namespace probemon::tool {
 
 struct Options {
@@ -20,9 +24,9 @@ struct Options {
   std::string units = "usecs";  // hist: histogram unit, nsecs|usecs|msecs
   std::string format = "text";  // trace: text|chrome
   std::string output;           // trace --format chrome: file, default stdout
-  std::uint32_t max_keys = 10240;     // --max-keys: (pid, key) entries per map
-  std::uint32_t max_waits = 16384;    // inflight --max-waits: open waits tracked
-  std::uint32_t ringbuf_kb = 1024;    // trace --ringbuf-kb
+  std::uint32_t max_keys = PM_DEFAULT_MAX_KEYS;  // --max-keys: (pid, key) entries per map
+  std::uint32_t max_waits = PM_DEFAULT_MAX_WAITS;  // inflight --max-waits: open waits tracked
+  std::uint32_t ringbuf_kb = PM_DEFAULT_RINGBUF_BYTES / 1024;  // trace --ringbuf-kb
   bool verbose = false;  // --verbose: libbpf's own messages on stderr
 };
 

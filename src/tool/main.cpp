@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <exception>
 #include <functional>
+#include <limits>
 #include <map>
 
 #include "Attach.h"
@@ -19,7 +20,8 @@ using probemon::tool::Options;
 
 // Options every subcommand has: the target, --key, --duration, --json.
 void addCommon(CLI::App* sub, Options& o) {
-  auto* pid = sub->add_option("-p,--pid", o.pid, "process to trace")->check(CLI::PositiveNumber);
+  auto* pid = sub->add_option("-p,--pid", o.pid, "process to trace")
+                  ->check(CLI::Range(1, std::numeric_limits<int>::max()));
   auto* path = sub->add_option("--path", o.path,
                                "executable or libprobemon.so: trace every process of it, "
                                "including ones started later");
