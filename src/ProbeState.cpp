@@ -1,8 +1,21 @@
 #include <probemon/detail/ProbeState.h>
 
+#include <probemon/WaitCounter.h>
+
 #include "probes.h"
 
 namespace probemon::detail {
+
+#if PROBEMON_WITH_USDT
+const std::uint16_t* const wait_start_semaphore = &probemon_wait__start_semaphore;
+const std::uint16_t* const wait_done_semaphore = &probemon_wait__done_semaphore;
+#else
+namespace {
+constexpr std::uint16_t kNeverAttached = 0;
+}  // namespace
+const std::uint16_t* const wait_start_semaphore = &kNeverAttached;
+const std::uint16_t* const wait_done_semaphore = &kNeverAttached;
+#endif
 
 bool probeAttached(Probe probe) noexcept {
   switch (probe) {

@@ -32,7 +32,7 @@ class WaitBackendSet {
   std::vector<std::shared_ptr<WaitCounterBackendFactoryIf>> declined;
 };
 
-class WaitCounterImpl {
+class WaitCounterImpl : public WaitCounterHotState {
  public:
   explicit WaitCounterImpl(const Key& key) : key_(key) {}
 
@@ -41,11 +41,18 @@ class WaitCounterImpl {
   // The hot-path test: zero means no backend, so start() need not read the
   // clock. Relaxed: a wait racing with a registration may miss the new
   // backend, and the set itself is read under backends_mu_.
-  bool hasBackends() const { return backend_count_.load(std::memory_order_relaxed) != 0; }
-  std::shared_ptr<const WaitBackendSet> backends() const {
+  std::uint32_t backendCount() const { return backend_count.load(std::memory_order_relaxed); }
+
+  // The current set and its version, which changes with every new set.
+  struct Snapshot {
+    std::shared_ptr<const WaitBackendSet> set;
+    std::uint64_t version;
+  };
+  Snapshot backends() const {
     std::lock_guard lock(backends_mu_);
-    return backends_;
+    return {backends_, version_.load(std::memory_order_relaxed)};
   }
+  std::uint64_t backendsVersion() const { return version_.load(std::memory_order_acquire); }
 
   // Brings the attached backends in line with the registered factories:
   // creates instances for new factories, keeps existing ones, drops those of
@@ -61,22 +68,26 @@ class WaitCounterImpl {
   void markReady(std::unique_lock<std::mutex>& creation_lock);
   void awaitReady();
 
-  // Fills guard for a timed wait. Out of line and cold relative to the
-  // detached path.
-  void startTimed(WaitCounterHandle::WaitGuard& guard, bool start_probe);
+  // Starts a timed wait. Out of line and cold relative to the detached path.
+  WaitCounterHandle::WaitGuard startTimed(bool backends, bool start_probe);
 
  private:
   void syncBackendsLocked();
 
   const Key& key_;
-  std::atomic<std::uint32_t> backend_count_{0};
   // Held only to copy or replace the pointer. (libstdc++ 12's
   // atomic<shared_ptr> is a lock too, and one TSan cannot see through.)
   mutable std::mutex backends_mu_;
   std::shared_ptr<const WaitBackendSet> backends_;
+  // Written under backends_mu_; read without it by ThreadWaitState.
+  std::atomic<std::uint64_t> version_{0};
   std::mutex attach_mu_;
   std::atomic<bool> ready_{false};
 };
+
+// Bumped whenever any key gets a new backend set, so a thread can tell
+// cheaply whether any reference it caches may be stale.
+std::atomic<std::uint64_t>& backendsGeneration();
 
 // Every registered factory, in registration order.
 std::vector<std::shared_ptr<WaitCounterBackendFactoryIf>> registeredFactories();

@@ -54,6 +54,11 @@ void syncAllKeys() {
 
 }  // namespace
 
+std::atomic<std::uint64_t>& backendsGeneration() {
+  static std::atomic<std::uint64_t> generation{0};
+  return generation;
+}
+
 std::vector<std::shared_ptr<WaitCounterBackendFactoryIf>> registeredFactories() {
   Registry& r = registry();
   std::shared_lock lock(r.mu);
@@ -67,7 +72,7 @@ void WaitCounterImpl::syncBackends() {
 
 void WaitCounterImpl::syncBackendsLocked() {
   const auto factories = registeredFactories();
-  const auto current = backends();
+  const auto current = backends().set;
   auto next = std::make_shared<WaitBackendSet>();
   for (const auto& factory : factories) {
     if (current) {
@@ -95,8 +100,10 @@ void WaitCounterImpl::syncBackendsLocked() {
   {
     std::lock_guard lock(backends_mu_);
     replaced = std::exchange(backends_, std::move(next));
+    version_.fetch_add(1, std::memory_order_release);
   }
-  backend_count_.store(count, std::memory_order_relaxed);
+  backendsGeneration().fetch_add(1, std::memory_order_release);
+  backend_count.store(count, std::memory_order_relaxed);
 }
 
 void WaitCounterImpl::markReady(std::unique_lock<std::mutex>& creation_lock) {

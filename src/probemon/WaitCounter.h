@@ -29,6 +29,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -39,7 +40,18 @@
 namespace probemon {
 namespace detail {
 class WaitCounterImpl;
-class WaitBackendSet;
+class BackendSetRef;
+
+// The part of a key's state that start() tests inline. Not for users.
+struct WaitCounterHotState {
+  // Backends attached to the key.
+  std::atomic<std::uint32_t> backend_count{0};
+};
+
+// The semaphores of the wait__start and wait__done probes, which the kernel
+// raises while a tracer is attached to them. Not for users.
+extern const std::uint16_t* const wait_start_semaphore;
+extern const std::uint16_t* const wait_done_semaphore;
 }  // namespace detail
 
 // A handle to the wait counter of one key. Cheap to construct for an existing
@@ -75,23 +87,40 @@ class WaitCounterHandle {
     // Contexts of the first backends are kept inline; more spill to the heap.
     static constexpr std::size_t kInlineContexts = 2;
 
-    WaitGuard() noexcept = default;
+    // Only impl_ is initialized: an untimed guard costs one store.
+    WaitGuard() noexcept : impl_(nullptr) {}  // NOLINT(cppcoreguidelines-pro-type-member-init)
     void stopTimed() noexcept;
 
-    // All members are set only for a timed wait.
-    detail::WaitCounterImpl* impl_ = nullptr;
-    std::uint64_t wait_id_ = 0;
-    std::int64_t start_ns_ = 0;
-    std::shared_ptr<const detail::WaitBackendSet> backends_;
-    std::array<std::intptr_t, kInlineContexts> contexts_{};
-    std::unique_ptr<std::intptr_t[]> more_contexts_;
+    // Non-null only for a timed wait; every other member is valid only then.
+    detail::WaitCounterImpl* impl_;
+    std::uint64_t wait_id_;
+    std::int64_t start_ns_;
+    // The backend set this wait started with (counted), or null if none.
+    detail::BackendSetRef* backends_;
+    std::array<std::intptr_t, kInlineContexts> contexts_;
+    std::intptr_t* more_contexts_;  // owned; null unless > kInlineContexts
   };
 
   // Opens a wait.
-  [[nodiscard]] WaitGuard start();
+  [[nodiscard]] WaitGuard start() {
+    // The whole detached cost: three loads OR-ed together and one branch that
+    // is not taken while nothing listens. Relaxed loads: a tracer or backend
+    // arriving during this call may miss this one wait.
+    const unsigned listening =
+        unsigned{__atomic_load_n(detail::wait_start_semaphore, __ATOMIC_RELAXED)} |
+        unsigned{__atomic_load_n(detail::wait_done_semaphore, __ATOMIC_RELAXED)} |
+        hot_.backend_count.load(std::memory_order_relaxed);
+    if (__builtin_expect(listening != 0, 0)) {
+      return startTimed();
+    }
+    return WaitGuard();
+  }
 
  private:
-  detail::WaitCounterImpl& impl_;
+  WaitGuard startTimed();
+
+  // The key's state, a WaitCounterImpl; lives for the whole process.
+  detail::WaitCounterHotState& hot_;
 };
 
 namespace detail {

@@ -1,0 +1,97 @@
+// Micro-benchmarks of the wait-counter fast path against a replica of the
+// reference design, measured side by side in one run (docs/performance.md).
+//
+//   build/bench/probemon_bench --benchmark_repetitions=5
+//       --benchmark_report_aggregates_only=true
+#include <benchmark/benchmark.h>
+#include <probemon/WaitCounter.h>
+
+#include <memory>
+#include <string>
+
+#include "ReferenceReplica.h"
+
+namespace probemon::bench {
+namespace {
+
+// The cheapest possible backend: the cost measured is probemon's, not its.
+class NopBackend final : public detail::WaitCounterBackendIf {
+ public:
+  std::intptr_t start(std::chrono::steady_clock::time_point now) noexcept override {
+    benchmark::DoNotOptimize(now);
+    return 1;
+  }
+  void stop(std::chrono::steady_clock::time_point now, std::intptr_t ctx) noexcept override {
+    benchmark::DoNotOptimize(now);
+    benchmark::DoNotOptimize(ctx);
+  }
+};
+
+// Attaches NopBackends to keys starting with "bench.backend.", none to others.
+class NopFactory final : public detail::WaitCounterBackendFactoryIf {
+ public:
+  std::unique_ptr<detail::WaitCounterBackendIf> create(std::string_view key) noexcept override {
+    if (key.starts_with("bench.backend.")) return std::make_unique<NopBackend>();
+    return nullptr;
+  }
+};
+
+void BM_StartStop_Detached(benchmark::State& state) {
+  WaitCounterHandle handle("bench.detached");
+  for (auto _ : state) {
+    auto guard = handle.start();
+    benchmark::DoNotOptimize(guard);
+  }
+}
+BENCHMARK(BM_StartStop_Detached)->Threads(1)->Threads(2);
+
+void BM_Replica_StartStop_NoBackend(benchmark::State& state) {
+  ReplicaWaitCounter counter;
+  for (auto _ : state) {
+    auto ctxs = counter.start();
+    benchmark::DoNotOptimize(ctxs);
+    counter.stop(ctxs);
+  }
+}
+BENCHMARK(BM_Replica_StartStop_NoBackend)->Threads(1)->Threads(2);
+
+void BM_StartStop_OneBackend(benchmark::State& state) {
+  // Registered once for the process: factories are per process, and the
+  // other benchmarks use keys this factory declines.
+  static const bool registered = [] {
+    detail::registerWaitCounterBackend(std::make_unique<NopFactory>());
+    return true;
+  }();
+  benchmark::DoNotOptimize(registered);
+  WaitCounterHandle handle("bench.backend.one");
+  for (auto _ : state) {
+    auto guard = handle.start();
+    benchmark::DoNotOptimize(guard);
+  }
+}
+BENCHMARK(BM_StartStop_OneBackend)->Threads(1)->Threads(2);
+
+void BM_Replica_StartStop_OneBackend(benchmark::State& state) {
+  ReplicaWaitCounter counter;
+  counter.addBackend(std::make_unique<NopBackend>());
+  for (auto _ : state) {
+    auto ctxs = counter.start();
+    benchmark::DoNotOptimize(ctxs);
+    counter.stop(ctxs);
+  }
+}
+BENCHMARK(BM_Replica_StartStop_OneBackend)->Threads(1)->Threads(2);
+
+void BM_HandleConstruction_ExistingKey(benchmark::State& state) {
+  WaitCounterHandle first("bench.handle.existing");
+  for (auto _ : state) {
+    WaitCounterHandle handle("bench.handle.existing");
+    benchmark::DoNotOptimize(handle);
+  }
+}
+BENCHMARK(BM_HandleConstruction_ExistingKey)->Threads(1)->Threads(2);
+
+}  // namespace
+}  // namespace probemon::bench
+
+BENCHMARK_MAIN();
