@@ -1,0 +1,209 @@
+// probemon-bench-attach: what attaching costs, measured side by side in one
+// run (docs/performance.md, "The probemon tool"):
+//   - ns per wait with `probemon hist` attached, against ns per hit of an
+//     empty BPF program on one bare USDT probe (no semaphore, no arguments);
+//   - ns per wait detached, before the tool came and after it went;
+//   - time from starting `probemon hist -p PID` to its "Tracing" line;
+//   - CPU used by `probemon top` at a 1 s refresh.
+// Rounds alternate the configurations so drift hits all alike; medians are
+// reported. Needs root, like the tool.
+//
+//   probemon-bench-attach --tool build/src/tool/probemon [--rounds 7] [--waits 200000]
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/sdt.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <probemon/WaitCounter.h>
+
+#include "empty.skel.h"
+
+extern char** environ;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
+template <typename Body>
+double nsPerIteration(long iterations, Body body) {
+  const auto start = Clock::now();
+  for (long i = 0; i < iterations; ++i) body();
+  return std::chrono::duration<double, std::nano>(Clock::now() - start).count() /
+         static_cast<double>(iterations);
+}
+
+__attribute__((noinline)) void bareProbe() { STAP_PROBE(probemon_bench, bare); }
+
+void oneWait(probemon::WaitCounterHandle& handle) { auto guard = handle.start(); }
+
+// The tool as a child process: stdout to /dev/null, stderr on a pipe so we
+// see its "Tracing" line.
+class Tool {
+ public:
+  explicit Tool(const std::vector<std::string>& args) {
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
+    std::vector<char*> argv;
+    for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    started_ = Clock::now();
+    if (::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) {
+      throw std::runtime_error("cannot start " + args[0]);
+    }
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(pipe_fds[1]);
+    err_ = pipe_fds[0];
+  }
+  ~Tool() {
+    if (pid_ > 0) finish(SIGKILL);
+    ::close(err_);
+  }
+
+  // Milliseconds from spawn to the "Tracing" line.
+  double waitAttached() {
+    std::string seen;
+    char buffer[512];
+    while (seen.find("Tracing") == std::string::npos) {
+      pollfd fd{err_, POLLIN, 0};
+      if (::poll(&fd, 1, 10000) <= 0) throw std::runtime_error("the tool did not attach");
+      const ssize_t n = ::read(err_, buffer, sizeof(buffer));
+      if (n <= 0) throw std::runtime_error("the tool failed: " + seen);
+      seen.append(buffer, static_cast<std::size_t>(n));
+    }
+    return std::chrono::duration<double, std::milli>(Clock::now() - started_).count();
+  }
+
+  // Stops it (signal 0: let it end by itself) and returns its CPU seconds.
+  double finish(int signo) {
+    if (signo != 0) ::kill(pid_, signo);
+    int status = 0;
+    rusage usage{};
+    ::wait4(pid_, &status, 0, &usage);
+    pid_ = -1;
+    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int err_ = -1;
+  Clock::time_point started_;
+};
+
+void run(const std::string& tool, int rounds, long waits, double top_seconds);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"probemon-bench-attach: the attached cost of probemon hist, side by side"};
+  std::string tool = "probemon";
+  int rounds = 7;
+  long waits = 200000;
+  double top_seconds = 10;
+  app.add_option("--tool", tool, "the probemon tool")->required();
+  app.add_option("--rounds", rounds, "alternating rounds; medians are reported")
+      ->check(CLI::Range(1, 100));
+  app.add_option("--waits", waits, "waits (probe hits) per measurement")
+      ->check(CLI::Range(1000L, 100000000L));
+  app.add_option("--top-seconds", top_seconds, "how long probemon top runs")
+      ->check(CLI::Range(2.0, 600.0));
+  CLI11_PARSE(app, argc, argv);
+  if (::geteuid() != 0) {
+    std::fprintf(stderr, "probemon-bench-attach: needs root: run it with sudo\n");
+    return 1;
+  }
+
+  try {
+    run(tool, rounds, waits, top_seconds);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "probemon-bench-attach: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
+
+namespace {
+
+void run(const std::string& tool, int rounds, long waits, double top_seconds) {
+  const std::string self = std::to_string(::getpid());
+  probemon::WaitCounterHandle handle("bench.attach");
+  std::vector<double> bare, attached, before, after, attach_ms;
+  for (int round = 0; round < rounds; ++round) {
+    before.push_back(nsPerIteration(waits, [&] { oneWait(handle); }));
+
+    // Baseline: an empty program on the bare probe in this process.
+    empty_bpf* skel = empty_bpf__open_and_load();
+    if (skel == nullptr) throw std::runtime_error("cannot load the empty BPF program");
+    bpf_link* link = bpf_program__attach_usdt(skel->progs.empty, ::getpid(), "/proc/self/exe",
+                                              "probemon_bench", "bare", nullptr);
+    if (link == nullptr) throw std::runtime_error("cannot attach the empty BPF program");
+    bare.push_back(nsPerIteration(waits, bareProbe));
+    bpf_link__destroy(link);
+    empty_bpf__destroy(skel);
+
+    // probemon hist attached to this process.
+    Tool hist({tool, "hist", "-p", self});
+    attach_ms.push_back(hist.waitAttached());
+    attached.push_back(nsPerIteration(waits, [&] { oneWait(handle); }));
+    hist.finish(SIGINT);
+
+    after.push_back(nsPerIteration(waits, [&] { oneWait(handle); }));
+  }
+
+  // probemon top at a 1 s refresh while this process keeps waiting.
+  std::atomic<bool> stop{false};
+  std::jthread load([&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+      oneWait(handle);
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+  });
+  Tool top({tool, "top", "-p", self, "--interval", "1", "--duration", fmt::format("{}", top_seconds)});
+  top.waitAttached();
+  const auto top_start = Clock::now();
+  const double top_cpu_s = top.finish(0);
+  const double top_wall_s = std::chrono::duration<double>(Clock::now() - top_start).count();
+  stop = true;
+
+  const double ratio = median(attached) / median(bare);
+  fmt::print("probemon-bench-attach: {} rounds x {} waits, medians\n", rounds, waits);
+  fmt::print("  {:<58} {:>10.1f} ns\n", "empty BPF program on a bare USDT probe, per hit",
+             median(bare));
+  fmt::print("  {:<58} {:>10.1f} ns  ({:.3f}x the bare probe)\n",
+             "wait with probemon hist attached, per wait", median(attached), ratio);
+  fmt::print("  {:<58} {:>10.1f} ns\n", "wait detached, before the tool", median(before));
+  fmt::print("  {:<58} {:>10.1f} ns\n", "wait detached, after the tool came and went",
+             median(after));
+  fmt::print("  {:<58} {:>10.1f} ms  (max {:.1f})\n", "probemon hist -p: start to attached",
+             median(attach_ms), *std::max_element(attach_ms.begin(), attach_ms.end()));
+  fmt::print("  {:<58} {:>10.2f} %   ({:.3f} s CPU in {:.1f} s)\n",
+             "probemon top --interval 1: CPU of one core", 100 * top_cpu_s / top_wall_s,
+             top_cpu_s, top_wall_s);
+}
+
+}  // namespace
