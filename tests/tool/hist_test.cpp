@@ -86,10 +86,22 @@ TEST_P(HistTest, TextOutputIsBccStyle) {
   EXPECT_EQ(out.find("other.key"), std::string::npos) << "--key filter ignored:\n" << out;
   EXPECT_TRUE(std::regex_search(out, std::regex(R"(     msecs               : count    distribution)")))
       << out;
-  // 20 ms sleeps land in 16 -> 31 ms; every star row is full for the one bucket.
-  EXPECT_TRUE(std::regex_search(
-      out, std::regex(R"(\n        16 -> 31         : 4        \|\*{40}\|\n)")))
-      << out;
+  // Rows "low -> high : count |stars|" from 0 up: nothing below 16 ms (every
+  // wait slept 20 ms), four waits in all, the fullest row 40 stars wide.
+  const std::regex row(R"( +(\d+) -> (\d+) +: (\d+) +\|(\**) *\|\n)");
+  std::uint64_t waits = 0, most = 0, rows = 0;
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), row); it != std::sregex_iterator();
+       ++it, ++rows) {
+    const std::uint64_t low = std::stoull((*it)[1]), count = std::stoull((*it)[3]);
+    EXPECT_EQ(low, rows == 0 ? 0 : std::uint64_t{1} << rows) << out;
+    if (low < 16) EXPECT_EQ(count, 0U) << out;
+    if (count > most) {
+      most = count;
+      EXPECT_EQ((*it)[4].length(), 40U) << out;
+    }
+    waits += count;
+  }
+  EXPECT_EQ(waits, 4U) << out;
   EXPECT_TRUE(std::regex_search(out, std::regex(R"(\ncount 4  sum \S+  min 2\d\.\d\dms  max )")))
       << out;
 }

@@ -60,7 +60,7 @@ TEST(TraceTest, MinMsShowsExactlyTheSlowWaits) {
   PROBEMON_REQUIRE_TRACING();
   auto workload = startWorkload(WORKLOAD_STATIC, {"--await-go", "--threads", "2", "--plan",
                                                   "test.fast:40:0", "--plan", "test.slow:3:30",
-                                                  "--plan", "test.fast:20:1"});
+                                                  "--plan", "test.fast:20:0"});
   auto trace = startTool({"trace", "-p", pidOf(*workload), "--min-ms", "25", "--json"});
   ASSERT_TRUE(waitAttached(*trace)) << trace->out();
   sendGo(*workload);
