@@ -94,7 +94,9 @@ TEST_P(HistTest, TextOutputIsBccStyle) {
        ++it, ++rows) {
     const std::uint64_t low = std::stoull((*it)[1]), count = std::stoull((*it)[3]);
     EXPECT_EQ(low, rows == 0 ? 0 : std::uint64_t{1} << rows) << out;
-    if (low < 16) EXPECT_EQ(count, 0U) << out;
+    if (low < 16) {
+      EXPECT_EQ(count, 0U) << out;
+    }
     if (count > most) {
       most = count;
       EXPECT_EQ((*it)[4].length(), 40U) << out;
