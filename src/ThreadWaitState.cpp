@@ -1,7 +1,10 @@
 #include "ThreadWaitState.h"
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <vector>
 
 namespace probemon::detail {
 namespace {
@@ -9,6 +12,18 @@ namespace {
 // Ids are handed out in blocks: one shared atomic add per 1024 waits.
 constexpr std::uint64_t kIdBlock = 1024;
 std::atomic<std::uint64_t> g_next_id_block{1};
+
+// Every live thread's state, for dropStaleBackendRefs().
+struct Threads {
+  std::mutex mu;
+  std::vector<ThreadWaitState*> all;
+};
+
+Threads& threads() {
+  // Leaked on purpose: threads may exit after static destructors ran.
+  static auto* t = new Threads;
+  return *t;
+}
 
 }  // namespace
 
@@ -18,10 +33,21 @@ ThreadWaitState* ThreadWaitState::create() {
   return owner.get();
 }
 
+ThreadWaitState::ThreadWaitState() {
+  Threads& t = threads();
+  std::lock_guard lock(t.mu);
+  t.all.push_back(this);
+}
+
 ThreadWaitState::~ThreadWaitState() {
+  {
+    Threads& t = threads();
+    std::lock_guard lock(t.mu);
+    std::erase(t.all, this);
+  }
+  std::lock_guard lock(mu_);
   for (Slot& slot : slots_) {
-    if (slot.ref != nullptr) slot.ref->release();
-    slot = Slot{};
+    if (slot.ref != nullptr) slot.ref->uncache();
   }
 }
 
@@ -31,38 +57,32 @@ void ThreadWaitState::refillIds() {
 }
 
 BackendSetRef* ThreadWaitState::acquireBackends(const WaitCounterImpl& impl) {
-  dropStale();
   Slot& slot =
       slots_[(reinterpret_cast<std::uintptr_t>(&impl) / alignof(WaitCounterImpl)) % kSlots];
-  // Acquire pairs with the version bump after a new set is published, so a
-  // matching version means the cached set is still the key's current one.
-  if (slot.impl != &impl || slot.version != impl.backendsVersion()) {
-    refill(slot, impl);
-  }
-  if (slot.ref != nullptr) slot.ref->acquire();
-  return slot.ref;
+  if (slot.impl == &impl && slot.ref != nullptr && slot.ref->pin()) return slot.ref;
+  return refill(slot, impl);
 }
 
-void ThreadWaitState::sweep() {
-  // Read first: a replacement after this read bumps it again, so it is not
-  // missed by the next check.
-  seen_generation_ = backendsGeneration().load(std::memory_order_acquire);
-  for (Slot& slot : slots_) {
-    if (slot.ref != nullptr && slot.version != slot.impl->backendsVersion()) {
-      slot.ref->release();
-      slot.ref = nullptr;
+BackendSetRef* ThreadWaitState::refill(Slot& slot, const WaitCounterImpl& impl) {
+  auto snapshot = impl.backends();
+  if (!snapshot.set || snapshot.set->active.empty()) return nullptr;
+  auto* fresh = new BackendSetRef(std::move(snapshot.set), impl, snapshot.version);
+  fresh->pin();  // not stale yet: only this thread knows it
+  std::lock_guard lock(mu_);
+  if (slot.ref != nullptr) slot.ref->uncache();
+  slot = {&impl, fresh};
+  return fresh;
+}
+
+void dropStaleBackendRefs() {
+  Threads& t = threads();
+  std::lock_guard lock(t.mu);
+  for (ThreadWaitState* state : t.all) {
+    std::lock_guard slots_lock(state->mu_);
+    for (const auto& slot : state->slots_) {
+      if (slot.ref != nullptr && slot.ref->outdated()) slot.ref->markStale();
     }
   }
-}
-
-void ThreadWaitState::refill(Slot& slot, const WaitCounterImpl& impl) {
-  auto snapshot = impl.backends();
-  if (slot.ref != nullptr) slot.ref->release();
-  slot.impl = &impl;
-  slot.version = snapshot.version;
-  slot.ref = snapshot.set && !snapshot.set->active.empty()
-                 ? new BackendSetRef(std::move(snapshot.set))
-                 : nullptr;
 }
 
 }  // namespace probemon::detail

@@ -1,44 +1,103 @@
 // The per-thread state of the timed path, so a timed wait writes only to
 // cache lines its own thread owns:
 //  - wait ids come from a per-thread block, not one shared counter;
-//  - each thread keeps a counted reference (BackendSetRef) to the backend
-//    set of the keys it uses, revalidated by the key's version, so a wait
-//    pins its set by counting on the thread's reference rather than on a
-//    per-key count that every thread would bounce between caches.
+//  - each thread caches a counted reference (BackendSetRef) to the backend
+//    set of each key it uses, and a wait pins its set by counting on that
+//    reference rather than on a per-key count that every thread would bounce
+//    between caches.
 //
-// The cost of caching: a thread's reference keeps a replaced set (and so an
-// unregistered backend) alive until the thread notices. It notices at its
-// next timed start or stop on any key with backends, and at exit.
+// Revocation: when keys get new sets (a backend registered or unregistered),
+// the registry calls dropStaleBackendRefs(), which marks every thread's
+// outdated reference stale: one no wait pins lets go of its set at once, one
+// with open waits when the last of them stops. So an unregistered backend is
+// destroyed as soon as no wait uses it, however idle the threads that used
+// it are.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 
 #include "WaitCounterImpl.h"
 
 namespace probemon::detail {
 
-// One thread's reference to one backend set, shared by the waits that thread
-// starts on the key. Counted, because a wait may stop on another thread or
-// after its thread has exited: whoever drops the last count frees it.
+// One thread's reference to one backend set of one key, held by the
+// thread's cache slot and pinned by each wait started with it.
+//
+// All of its life is one atomic word, so each transition is decided by the
+// return value of one atomic operation: no two parties can both think they
+// drop the set or free the reference, and none does so under another.
 class BackendSetRef {
  public:
-  explicit BackendSetRef(std::shared_ptr<const WaitBackendSet> set) : set_(std::move(set)) {}
+  BackendSetRef(std::shared_ptr<const WaitBackendSet> set, const WaitCounterImpl& impl,
+                std::uint64_t version)
+      : set_(std::move(set)), impl_(impl), version_(version) {}
+  BackendSetRef(const BackendSetRef&) = delete;
+  BackendSetRef& operator=(const BackendSetRef&) = delete;
 
+  // Valid while the caller holds a pin.
   const WaitBackendSet& set() const { return *set_; }
-  void acquire() { refs_.fetch_add(1, std::memory_order_relaxed); }
-  void release() {
-    // acq_rel: the last releaser must see every other user's accesses.
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+
+  // Pins the set for one wait. False, without a pin, once it was marked
+  // stale: the caller must fetch the key's current set.
+  bool pin() {
+    if (state_.fetch_add(1, std::memory_order_acq_rel) & kStale) {
+      unpin();
+      return false;
+    }
+    return true;
+  }
+
+  void unpin() {
+    std::uint64_t old = state_.load(std::memory_order_relaxed);
+    // The last wait on a stale set drops it while still pinned, so the
+    // reference cannot be freed under it.
+    while ((old & (kWaits | kStale | kDropped)) == (1 | kStale)) {
+      if (state_.compare_exchange_weak(old, old | kDropped, std::memory_order_acq_rel)) {
+        set_.reset();
+        break;
+      }
+    }
+    old = state_.fetch_sub(1, std::memory_order_acq_rel);
+    if ((old & (kWaits | kCached)) == 1) delete this;  // last wait, no slot
+  }
+
+  // The owning thread's slot lets go (under the thread's mutex).
+  void uncache() {
+    if ((state_.fetch_and(~kCached, std::memory_order_acq_rel) & kWaits) == 0) delete this;
+  }
+
+  // Whether the key has moved on to a newer set.
+  bool outdated() const { return impl_.backendsVersion() != version_; }
+
+  // Marks an outdated reference stale, dropping its set at once if no wait
+  // pins it. Called under the owning thread's mutex, so the slot's hold
+  // keeps the reference alive meanwhile.
+  void markStale() {
+    std::uint64_t old = state_.fetch_or(kStale, std::memory_order_acq_rel) | kStale;
+    while ((old & (kWaits | kDropped)) == 0) {
+      if (state_.compare_exchange_weak(old, old | kDropped, std::memory_order_acq_rel)) {
+        set_.reset();
+        return;
+      }
+    }
   }
 
  private:
+  static constexpr std::uint64_t kCached = std::uint64_t{1} << 63;   // a cache slot holds it
+  static constexpr std::uint64_t kStale = std::uint64_t{1} << 62;    // the key has a newer set
+  static constexpr std::uint64_t kDropped = std::uint64_t{1} << 61;  // set_ was let go
+  static constexpr std::uint64_t kWaits = kDropped - 1;              // waits pinning it
+
   ~BackendSetRef() = default;
 
-  const std::shared_ptr<const WaitBackendSet> set_;
-  std::atomic<std::uint32_t> refs_{1};  // the owning cache slot's count
+  std::shared_ptr<const WaitBackendSet> set_;
+  const WaitCounterImpl& impl_;
+  const std::uint64_t version_;
+  std::atomic<std::uint64_t> state_{kCached};
 };
 
 class ThreadWaitState {
@@ -53,7 +112,7 @@ class ThreadWaitState {
     return *state;
   }
 
-  ThreadWaitState() = default;
+  ThreadWaitState();
   ThreadWaitState(const ThreadWaitState&) = delete;
   ThreadWaitState& operator=(const ThreadWaitState&) = delete;
   ~ThreadWaitState();
@@ -64,32 +123,33 @@ class ThreadWaitState {
     return next_id_++;
   }
 
-  // A counted reference to the key's current backend set (release() it when
-  // the wait stops), or null if the key has no backends.
+  // A pinned reference to the key's backend set (unpin() it when the wait
+  // stops), or null if the key has no backends.
   BackendSetRef* acquireBackends(const WaitCounterImpl& impl);
 
-  // Drops cached references to sets replaced since this thread last looked.
-  void dropStale() {
-    if (seen_generation_ != backendsGeneration().load(std::memory_order_acquire)) sweep();
-  }
-
  private:
+  friend void dropStaleBackendRefs();
+
   struct Slot {
     const WaitCounterImpl* impl = nullptr;
-    std::uint64_t version = 0;
     BackendSetRef* ref = nullptr;
   };
   static constexpr std::size_t kSlots = 16;  // direct-mapped by key address
 
   static ThreadWaitState* create();
   void refillIds();
-  void refill(Slot& slot, const WaitCounterImpl& impl);
-  void sweep();
+  BackendSetRef* refill(Slot& slot, const WaitCounterImpl& impl);
 
+  // Held by this thread to change its slots and by dropStaleBackendRefs() to
+  // read them; the thread reads its own slots without it.
+  std::mutex mu_;
   std::array<Slot, kSlots> slots_{};
   std::uint64_t next_id_ = 0;
   std::uint64_t end_id_ = 0;
-  std::uint64_t seen_generation_ = 0;
 };
+
+// Marks every thread's outdated reference stale (see above). Called by the
+// registry after keys got new sets.
+void dropStaleBackendRefs();
 
 }  // namespace probemon::detail

@@ -95,9 +95,8 @@ void WaitCounterHandle::WaitGuard::stopTimed() noexcept {
           i < kInlineContexts ? contexts_[i] : more_contexts_[i - kInlineContexts];
       active[i].backend->stop(now, ctx);
     }
-    backends_->release();
+    backends_->unpin();
     delete[] more_contexts_;
-    detail::ThreadWaitState::current().dropStale();
   }
   if (PROBEMON_PROBE_ENABLED(wait__done)) {
     PROBEMON_PROBE(wait__done, key.name.c_str(), key.id, wait_id_,

@@ -85,10 +85,6 @@ class WaitCounterImpl : public WaitCounterHotState {
   std::atomic<bool> ready_{false};
 };
 
-// Bumped whenever any key gets a new backend set, so a thread can tell
-// cheaply whether any reference it caches may be stale.
-std::atomic<std::uint64_t>& backendsGeneration();
-
 // Every registered factory, in registration order.
 std::vector<std::shared_ptr<WaitCounterBackendFactoryIf>> registeredFactories();
 

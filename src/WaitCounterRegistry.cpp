@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "KeyTable.h"
+#include "ThreadWaitState.h"
 #include "WaitCounterImpl.h"
 #include "probes.h"
 
@@ -50,14 +51,11 @@ void syncAllKeys() {
   for (WaitCounterImpl* impl : allKeys()) {
     impl->syncBackends();
   }
+  // Threads may still cache the sets just replaced.
+  dropStaleBackendRefs();
 }
 
 }  // namespace
-
-std::atomic<std::uint64_t>& backendsGeneration() {
-  static std::atomic<std::uint64_t> generation{0};
-  return generation;
-}
 
 std::vector<std::shared_ptr<WaitCounterBackendFactoryIf>> registeredFactories() {
   Registry& r = registry();
@@ -102,7 +100,6 @@ void WaitCounterImpl::syncBackendsLocked() {
     replaced = std::exchange(backends_, std::move(next));
     version_.fetch_add(1, std::memory_order_release);
   }
-  backendsGeneration().fetch_add(1, std::memory_order_release);
   backend_count.store(count, std::memory_order_relaxed);
 }
 

@@ -27,9 +27,11 @@
 #include <memory>
 #include <string_view>
 
+#include <probemon/detail/Export.h>
+
 namespace probemon {
 
-class DynamicCounter {
+class PROBEMON_API DynamicCounter {
  public:
   using Callback = std::function<std::int64_t()>;
 
@@ -55,7 +57,7 @@ class DynamicCounter {
 
 namespace detail {
 
-class DynamicCounterBackendIf {
+class PROBEMON_API DynamicCounterBackendIf {
  public:
   virtual ~DynamicCounterBackendIf() = default;
 
@@ -69,11 +71,11 @@ class DynamicCounterBackendIf {
 // Registers a backend and tells it about every live counter. If it throws,
 // the counters it was told about are unregistered from it, it is not kept
 // and the exception propagates.
-void registerDynamicCounterBackend(std::unique_ptr<DynamicCounterBackendIf> backend);
+PROBEMON_API void registerDynamicCounterBackend(std::unique_ptr<DynamicCounterBackendIf> backend);
 
 // Unregisters every live counter from the backend, then destroys it. Returns
 // false if it is not registered.
-bool unregisterDynamicCounterBackend(const DynamicCounterBackendIf* backend);
+PROBEMON_API bool unregisterDynamicCounterBackend(const DynamicCounterBackendIf* backend);
 
 }  // namespace detail
 }  // namespace probemon

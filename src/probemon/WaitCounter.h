@@ -37,6 +37,8 @@
 #include <utility>
 #include <vector>
 
+#include <probemon/detail/Export.h>
+
 namespace probemon {
 namespace detail {
 class WaitCounterImpl;
@@ -50,14 +52,14 @@ struct WaitCounterHotState {
 
 // The semaphores of the wait__start and wait__done probes, which the kernel
 // raises while a tracer is attached to them. Not for users.
-extern const std::uint16_t* const wait_start_semaphore;
-extern const std::uint16_t* const wait_done_semaphore;
+PROBEMON_API extern const std::uint16_t* const wait_start_semaphore;
+PROBEMON_API extern const std::uint16_t* const wait_done_semaphore;
 }  // namespace detail
 
 // A handle to the wait counter of one key. Cheap to construct for an existing
 // key; all handles of a key share the per-key state, which lives for the whole
 // process, so handles may be temporaries.
-class WaitCounterHandle {
+class PROBEMON_API WaitCounterHandle {
  public:
   explicit WaitCounterHandle(std::string_view key);
 
@@ -126,7 +128,7 @@ class WaitCounterHandle {
 namespace detail {
 
 // A backend's view of one key: told about every wait on it.
-class WaitCounterBackendIf {
+class PROBEMON_API WaitCounterBackendIf {
  public:
   virtual ~WaitCounterBackendIf() = default;
 
@@ -138,7 +140,7 @@ class WaitCounterBackendIf {
 // Creates a backend per key. create() runs once per (factory, key), with no
 // probemon lock held but a per-key one, when the key is created or the factory
 // registered, whichever comes later.
-class WaitCounterBackendFactoryIf {
+class PROBEMON_API WaitCounterBackendFactoryIf {
  public:
   virtual ~WaitCounterBackendFactoryIf() = default;
 
@@ -148,14 +150,15 @@ class WaitCounterBackendFactoryIf {
 
 // Registers a factory and attaches it to every existing key and every key
 // created later.
-void registerWaitCounterBackend(std::unique_ptr<WaitCounterBackendFactoryIf> factory);
+PROBEMON_API void registerWaitCounterBackend(std::unique_ptr<WaitCounterBackendFactoryIf> factory);
 
 // Detaches a registered factory from every key: no wait started after this
 // returns reaches its backends. Waits still open keep their backend alive
 // until they stop. Returns false if the factory is not registered.
-bool unregisterWaitCounterBackend(const WaitCounterBackendFactoryIf* factory);
+PROBEMON_API bool unregisterWaitCounterBackend(const WaitCounterBackendFactoryIf* factory);
 
-std::vector<std::shared_ptr<WaitCounterBackendFactoryIf>> getRegisteredWaitCounterBackends();
+PROBEMON_API std::vector<std::shared_ptr<WaitCounterBackendFactoryIf>>
+getRegisteredWaitCounterBackends();
 
 }  // namespace detail
 }  // namespace probemon

@@ -4,6 +4,8 @@
 #include <probemon/WaitCounter.h>
 
 #include <future>
+#include <latch>
+#include <optional>
 #include <thread>
 #include <type_traits>
 
@@ -109,6 +111,38 @@ TEST(WaitCounter, UnregisteredBackendSeesNoNewWaitsButFinishesOpenOnes) {
   EXPECT_EQ(log->live_backends, 0) << "destroyed with the last wait that used it";
   EXPECT_EQ(log->open_at_destruction, 0);
   EXPECT_TRUE(detail::getRegisteredWaitCounterBackends().empty());
+}
+
+TEST(WaitCounter, IdleThreadThatUsedABackendDoesNotKeepItAliveAfterUnregistration) {
+  auto log = std::make_shared<WaitLog>();
+  ScopedWaitBackend backend(log);
+  std::latch used(1);
+  std::latch finish(1);
+  std::thread idle([&] {
+    { auto guard = WaitCounterHandle("wc.idle.thread").start(); }
+    used.count_down();
+    finish.wait();  // alive, but starts no other wait
+  });
+  used.wait();
+  backend.reset();
+  EXPECT_EQ(log->live_backends, 0) << "a thread's cached reference kept the backend alive";
+  finish.count_down();
+  idle.join();
+  EXPECT_EQ(log->stopsOf("wc.idle.thread"), 1);
+}
+
+TEST(WaitCounter, GuardMovedToAnotherThreadStopsThereAfterItsThreadExited) {
+  auto log = std::make_shared<WaitLog>();
+  ScopedWaitBackend backend(log);
+  std::optional<Guard> moved;
+  std::thread starter([&] { moved.emplace(WaitCounterHandle("wc.moved.thread").start()); });
+  starter.join();
+  backend.reset();
+  EXPECT_EQ(log->live_backends, 1) << "the open wait keeps its backend";
+  moved.reset();
+  EXPECT_EQ(log->stopsOf("wc.moved.thread"), 1);
+  EXPECT_EQ(log->unmatched_stops, 0);
+  EXPECT_EQ(log->live_backends, 0);
 }
 
 TEST(WaitCounter, UnregisteringAnUnknownFactoryReturnsFalse) {

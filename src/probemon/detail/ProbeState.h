@@ -6,6 +6,8 @@
 // USDT.
 #pragma once
 
+#include <probemon/detail/Export.h>
+
 namespace probemon::detail {
 
 // The probes of provider `probemon` (see docs/probes.md).
@@ -17,6 +19,6 @@ enum class Probe {
   DynamicValue,
 };
 
-bool probeAttached(Probe probe) noexcept;
+PROBEMON_API bool probeAttached(Probe probe) noexcept;
 
 }  // namespace probemon::detail
