@@ -30,6 +30,9 @@ void PrintTo(const Target& target, std::ostream* os) { *os << target.name; }
 
 const Target kShared{"shared", PROBEMON_WORKLOAD, PROBEMON_LIBRARY};
 const Target kStatic{"static", PROBEMON_WORKLOAD_STATIC, PROBEMON_WORKLOAD_STATIC};
+// Built with -O3, LTO, -ffunction-sections and --gc-sections.
+const Target kLtoShared{"lto_shared", PROBEMON_WORKLOAD_LTO, PROBEMON_LIBRARY_LTO};
+const Target kLtoStatic{"lto_static", PROBEMON_WORKLOAD_LTO_STATIC, PROBEMON_WORKLOAD_LTO_STATIC};
 
 std::uint64_t monotonicNowNs() {
   timespec ts{};
@@ -189,7 +192,31 @@ TEST_P(ProbeTest, GdbListsEveryProbeWithItsSemaphore) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Targets, ProbeTest, ::testing::Values(kShared, kStatic),
+// Every probe has notes, and no location or semaphore is 0: a note whose
+// code was discarded (LTO, --gc-sections) keeps address 0, and libbpf
+// refuses to attach to a probe any of whose locations is 0.
+TEST_P(ProbeTest, NotesNameEveryProbeAtRealAddresses) {
+  const auto readelf = run({"readelf", "--notes", "--wide", GetParam().probes});
+  ASSERT_EQ(readelf.status, 0) << readelf.err;
+  std::map<std::string, int> locations;
+  const std::regex note(
+      R"(Provider: probemon\s+Name: (\w+)\s+Location: (0x[0-9a-f]+), Base: 0x[0-9a-f]+, )"
+      R"(Semaphore: (0x[0-9a-f]+))");
+  for (std::sregex_iterator it(readelf.out.begin(), readelf.out.end(), note), end; it != end;
+       ++it) {
+    const std::string name = (*it)[1];
+    ++locations[name];
+    EXPECT_NE(std::stoull((*it)[2].str(), nullptr, 16), 0u) << name << " has a location of 0";
+    EXPECT_NE(std::stoull((*it)[3].str(), nullptr, 16), 0u) << name << " has no semaphore";
+  }
+  for (const char* probe : {"wait__start", "wait__done", "counter__register", "counter__unregister",
+                            "dynamic__value"}) {
+    EXPECT_GE(locations[probe], 1) << probe << " missing in\n" << readelf.out;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Targets, ProbeTest,
+                         ::testing::Values(kShared, kStatic, kLtoShared, kLtoStatic),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace
