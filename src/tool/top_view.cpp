@@ -69,11 +69,14 @@ class Top {
     fmt::print("{:<7} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10}  {}\n", "PID", "WAITS", "RATE/s",
                "P50", "P99", "MAX", "TOTAL", "KEY");
     for (const auto& row : rows) {
+      // No waits in this interval: no percentiles to show.
+      auto recent = [&](double p) {
+        return row.recent.count == 0 ? std::string("-") : formatNs(row.recent.percentileNs(p, kUnit));
+      };
       fmt::print("{:<7} {:>9} {:>10.1f} {:>10} {:>10} {:>10} {:>10}  {}\n", row.key.key.pid,
-                 row.recent.count, static_cast<double>(row.recent.count) / elapsed_s,
-                 formatNs(row.recent.percentileNs(0.50, kUnit)),
-                 formatNs(row.recent.percentileNs(0.99, kUnit)), formatNs(row.key.hist.max_ns),
-                 row.key.hist.count, row.key.name.shown());
+                 row.recent.count, static_cast<double>(row.recent.count) / elapsed_s, recent(0.50),
+                 recent(0.99), formatNs(row.key.hist.max_ns), row.key.hist.count,
+                 row.key.name.shown());
     }
     printDrops(stdout, dropped);
     fmt::print("\n");
