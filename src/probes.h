@@ -23,7 +23,12 @@
 #define PROBEMON_PROBE_ENABLED(name) (__builtin_expect(PROBEMON_PROBE_SEMAPHORE(name), 0) != 0)
 #define PROBEMON_PROBE(name, ...) STAP_PROBEV(probemon, name, __VA_ARGS__)
 #else
+namespace probemon::detail {
+// Keeps probe arguments "used" where no probe is compiled in.
+template <typename... Args>
+inline void ignoreProbeArguments(const Args&... /*args*/) {}
+}  // namespace probemon::detail
 #define PROBEMON_PROBE_SEMAPHORE(name) 0u
 #define PROBEMON_PROBE_ENABLED(name) false
-#define PROBEMON_PROBE(name, ...) ((void)0)
+#define PROBEMON_PROBE(name, ...) ::probemon::detail::ignoreProbeArguments(__VA_ARGS__)
 #endif
