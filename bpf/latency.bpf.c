@@ -14,6 +14,20 @@
 /* Histogram unit in ns (1, 1000 or 1000000), set by the tool before load. */
 const volatile __u64 unit_ns = 1000;
 
+/* Set by the tool for -p: the uprobes are attached for one process only, so
+ * key_id alone (dense from 1 in libprobemon) indexes hists_by_id, an array
+ * whose lookup the verifier inlines: no hashing on the hot path. Clear for
+ * --path, where hists is keyed by (pid, key_id). Being const, the branch not
+ * taken is removed at load. */
+const volatile bool one_process = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PM_DEFAULT_MAX_KEYS);
+	__type(key, __u32);
+	__type(value, struct pm_hist);
+} hists_by_id SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, PM_DEFAULT_MAX_KEYS);
@@ -21,10 +35,18 @@ struct {
 	__type(value, struct pm_hist);
 } hists SEC(".maps");
 
-/* Waits not counted because hists was full. */
+/* Waits not counted: the map was full, or the key_id past hists_by_id. */
 __u64 waits_dropped = 0;
 
 static const struct pm_hist zero_hist;
+
+static __always_inline void record_name(struct pt_regs *ctx, const struct pm_key *key)
+{
+	long name;
+
+	if (!bpf_usdt_arg(ctx, 0, &name))
+		pm_record_key_name(key, (const char *)name);
+}
 
 /* wait__done(key, key_id, wait_id, start_ns, duration_ns). Arguments are
  * fetched one by one rather than with BPF_USDT() so the key pointer is only
@@ -32,17 +54,35 @@ static const struct pm_hist zero_hist;
 SEC("usdt")
 int handle_wait_done(struct pt_regs *ctx)
 {
-	struct pm_key key = { .pid = bpf_get_current_pid_tgid() >> 32 };
-	long key_id, duration_ns, name, err;
+	struct pm_key key = {};
+	long key_id, duration_ns, err;
 	struct pm_hist *h;
+	__u32 slot;
 
 	if (bpf_usdt_arg(ctx, 1, &key_id) || bpf_usdt_arg(ctx, 4, &duration_ns))
 		return 0;
 	key.key_id = key_id;
+	if (one_process) {
+		h = 0;
+		if (key_id > 0 && key_id <= 0xFFFFFFFFL) {
+			slot = key_id - 1;
+			h = bpf_map_lookup_elem(&hists_by_id, &slot);
+		}
+		if (!h) {
+			__sync_fetch_and_add(&waits_dropped, 1);
+			return 0;
+		}
+		if (h->count == 0) { /* first wait of this key on this CPU */
+			key.pid = bpf_get_current_pid_tgid() >> 32;
+			record_name(ctx, &key);
+		}
+		pm_hist_add(h, duration_ns, unit_ns);
+		return 0;
+	}
+	key.pid = bpf_get_current_pid_tgid() >> 32;
 	h = bpf_map_lookup_elem(&hists, &key);
 	if (!h) {
-		if (!bpf_usdt_arg(ctx, 0, &name))
-			pm_record_key_name(&key, (const char *)name);
+		record_name(ctx, &key);
 		err = bpf_map_update_elem(&hists, &key, &zero_hist, BPF_NOEXIST);
 		if (err && err != -EEXIST) { /* EEXIST: another CPU added it */
 			__sync_fetch_and_add(&waits_dropped, 1);

@@ -1,5 +1,6 @@
 /* latency.bpf.c <-> tool: per (pid, key_id) histograms of wait__done's
- * duration_ns in a per-CPU hash (struct pm_key -> struct pm_hist). */
+ * duration_ns: for one process (-p) a per-CPU array indexed by key_id - 1,
+ * for --path a per-CPU hash (struct pm_key -> struct pm_hist). */
 #ifndef PROBEMON_BPF_LATENCY_H
 #define PROBEMON_BPF_LATENCY_H
 

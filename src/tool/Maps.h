@@ -31,8 +31,11 @@ std::vector<std::pair<K, V>> readMap(int fd) {
   return entries;
 }
 
-// Every (pid, key_id) histogram of a per-CPU pm_hist map, summed over CPUs.
+// Every (pid, key_id) histogram of a per-CPU pm_hist hash, summed over CPUs.
 std::vector<std::pair<pm_key, Histogram>> readHistograms(int fd);
+// One entry of a per-CPU pm_hist map (key: pm_key or a u32 index), summed
+// over CPUs; false if there is none.
+bool readHistogram(int fd, const void* key, Histogram& hist);
 
 // A key's name as the BPF program read it from the process.
 struct KeyName {
@@ -49,6 +52,8 @@ class KeyNames {
  public:
   KeyNames(int fd, std::string glob) : fd_(fd), glob_(std::move(glob)) {}
   KeyName lookup(const pm_key& key) const;
+  // Every key with a name, e.g. to find the used slots of an array.
+  std::vector<pm_key> keys() const;
   bool matches(const KeyName& name) const;
   // {"pid", "key", "key_id", "truncated"} for JSON records.
   static nlohmann::json json(const pm_key& key, const KeyName& name);
