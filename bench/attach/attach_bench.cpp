@@ -1,7 +1,9 @@
 // probemon-bench-attach: what attaching costs, measured side by side in one
 // run (docs/performance.md, "The probemon tool"):
 //   - ns per wait with `probemon hist` attached, against ns per hit of an
-//     empty BPF program on one bare USDT probe (no semaphore, no arguments);
+//     empty BPF program on one bare USDT probe (no semaphore, no arguments),
+//     and per wait with the empty program on wait__done instead (the cost of
+//     the library's timed path and the probe alone, without hist's work);
 //   - ns per wait detached, before the tool came and after it went;
 //   - time from starting `probemon hist -p PID` to its "Tracing" line;
 //   - CPU used by `probemon top` at a 1 s refresh.
@@ -23,6 +25,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -54,6 +57,38 @@ double nsPerIteration(long iterations, Body body) {
 }
 
 __attribute__((noinline)) void bareProbe() { STAP_PROBE(probemon_bench, bare); }
+
+// The libprobemon.so this process runs, which holds the probemon probes.
+std::string libprobemonPath() {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    const auto at = line.find('/');
+    if (at != std::string::npos && line.find("libprobemon.so", at) != std::string::npos) {
+      return line.substr(at);
+    }
+  }
+  throw std::runtime_error("libprobemon.so is not mapped");
+}
+
+// ns per iteration of `body` with the empty BPF program on `provider:probe`
+// of `path` in this process.
+template <typename Body>
+double withEmptyProgram(const std::string& path, const char* provider, const char* probe,
+                        long iterations, Body body) {
+  empty_bpf* skel = empty_bpf__open_and_load();
+  if (skel == nullptr) throw std::runtime_error("cannot load the empty BPF program");
+  bpf_link* link =
+      bpf_program__attach_usdt(skel->progs.empty, ::getpid(), path.c_str(), provider, probe, nullptr);
+  if (link == nullptr) {
+    empty_bpf__destroy(skel);
+    throw std::runtime_error(std::string("cannot attach the empty BPF program to ") + probe);
+  }
+  const double ns = nsPerIteration(iterations, body);
+  bpf_link__destroy(link);
+  empty_bpf__destroy(skel);
+  return ns;
+}
 
 void oneWait(probemon::WaitCounterHandle& handle) { auto guard = handle.start(); }
 
@@ -152,19 +187,15 @@ namespace {
 void run(const std::string& tool, int rounds, long waits, double top_seconds) {
   const std::string self = std::to_string(::getpid());
   probemon::WaitCounterHandle handle("bench.attach");
-  std::vector<double> bare, attached, before, after, attach_ms;
+  const std::string library = libprobemonPath();
+  std::vector<double> bare, empty_done, attached, before, after, attach_ms;
   for (int round = 0; round < rounds; ++round) {
     before.push_back(nsPerIteration(waits, [&] { oneWait(handle); }));
 
     // Baseline: an empty program on the bare probe in this process.
-    empty_bpf* skel = empty_bpf__open_and_load();
-    if (skel == nullptr) throw std::runtime_error("cannot load the empty BPF program");
-    bpf_link* link = bpf_program__attach_usdt(skel->progs.empty, ::getpid(), "/proc/self/exe",
-                                              "probemon_bench", "bare", nullptr);
-    if (link == nullptr) throw std::runtime_error("cannot attach the empty BPF program");
-    bare.push_back(nsPerIteration(waits, bareProbe));
-    bpf_link__destroy(link);
-    empty_bpf__destroy(skel);
+    bare.push_back(withEmptyProgram("/proc/self/exe", "probemon_bench", "bare", waits, bareProbe));
+    empty_done.push_back(withEmptyProgram(library, "probemon", "wait__done", waits,
+                                          [&] { oneWait(handle); }));
 
     // probemon hist attached to this process.
     Tool hist({tool, "hist", "-p", self});
@@ -196,6 +227,9 @@ void run(const std::string& tool, int rounds, long waits, double top_seconds) {
              median(bare));
   fmt::print("  {:<58} {:>10.1f} ns  ({:.3f}x the bare probe)\n",
              "wait with probemon hist attached, per wait", median(attached), ratio);
+  fmt::print("  {:<58} {:>10.1f} ns  ({:.3f}x the bare probe)\n",
+             "wait with the empty program on wait__done, per wait", median(empty_done),
+             median(empty_done) / median(bare));
   fmt::print("  {:<58} {:>10.1f} ns\n", "wait detached, before the tool", median(before));
   fmt::print("  {:<58} {:>10.1f} ns\n", "wait detached, after the tool came and went",
              median(after));
