@@ -35,11 +35,21 @@ TracedRun traceWorkload(const TraceOptions& options) {
   if (!workload.waitForLine(std::regex("^done$"), 60s)) {
     fail("the workload did not finish", workload, tracer);
   }
+  if (options.before_stop) options.before_stop(tracer);
+  // bpftrace 0.17 now and then misses a SIGINT that lands while it prints a
+  // stack and keeps waiting for events; a second one, like a second Ctrl-C,
+  // gets it out.
   tracer.signal(SIGINT);
-  const auto status = tracer.wait(60s);
+  auto status = tracer.wait(5s);
+  if (!status) {
+    tracer.signal(SIGINT);
+    status = tracer.wait(60s);
+  }
   if (!status) fail("the tracer did not exit on SIGINT", workload, tracer);
   if (!workload.waitForLine(std::regex("^detached$"), 30s)) {
-    fail("the workload's semaphores did not return to 0 after the tracer exited", workload, tracer);
+    fail("the workload's semaphores did not return to 0 after the tracer exited with status " +
+             std::to_string(*status),
+         workload, tracer);
   }
   workload.wait(10s);
   return {*status, tracer.out(), tracer.err(), workload.out()};

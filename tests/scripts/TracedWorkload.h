@@ -32,6 +32,10 @@ struct TraceOptions {
   std::regex ready{"^Tracing "};
   // Runs after "go", while the workload runs (e.g. to watch a held wait).
   std::function<void(Subprocess& workload, Subprocess& tracer)> while_running{};
+  // Runs after the workload is done, before SIGINT: bpftrace 0.17 drops
+  // printf events still in its buffer when interrupted, so a test of a
+  // streaming script waits here for the lines it expects.
+  std::function<void(Subprocess& tracer)> before_stop{};
 };
 
 // Throws std::runtime_error, with the tracer's stderr, if a step times out.

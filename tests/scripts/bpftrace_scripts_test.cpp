@@ -9,6 +9,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,113 @@ TEST_P(ScriptTest, WaitlatIntervalReportsAddUpToEveryWait) {
   EXPECT_TRUE(std::regex_search(run.out, std::regex(R"(\n\d\d:\d\d:\d\d\n)"))) << run.out;
   EXPECT_EQ(mapValues(run.out, "@count"), (Counts{{"test.tick", 60}})) << run.out;
   EXPECT_EQ(histCounts(run.out, "@usecs"), (Counts{{"test.tick", 60}})) << run.out;
+}
+
+TEST_P(ScriptTest, SlowwaitsPrintsEachSlowWaitWithItsStack) {
+  PROBEMON_REQUIRE_TRACING("bpftrace");
+  // "TIME TID MS KEY", then the user stack, one indented frame a line.
+  const std::regex wait_line(R"(^\d\d:\d\d:\d\d (\d+) +(\d+)\.\d{3} (\S+)$)");
+  const auto run = traceWorkload({
+      .workload = {GetParam(), "--plan", "test.slow:3:30", "--plan", "test.fast:30:0", "--threads",
+                   "2"},
+      .tracer = bpftraceScript("slowwaits.bt", {"15"}),
+      .before_stop =
+          [&](Subprocess& tracer) {
+            for (int i = 0; i < 6; ++i) ASSERT_TRUE(tracer.waitForLine(wait_line, 10s)) << i;
+          },
+  });
+  EXPECT_EQ(run.tracer_status, 0) << run.err;
+  const std::regex frame_line(R"(^\s+\S)");
+  Counts per_key;
+  std::set<std::string> tids;
+  int stacks = 0;
+  std::istringstream lines(run.out);
+  std::smatch m;
+  for (std::string line, prev; std::getline(lines, line); prev = line) {
+    if (std::regex_match(line, m, wait_line)) {
+      ++per_key[m[3]];
+      tids.insert(m[1]);
+      EXPECT_GE(std::stoll(m[2]), 30) << line;
+    } else if (std::regex_search(line, frame_line) && std::regex_match(prev, wait_line)) {
+      ++stacks;
+    }
+  }
+  EXPECT_EQ(per_key, (Counts{{"test.slow", 6}})) << run.out;
+  EXPECT_EQ(tids.size(), 2u) << run.out;
+  EXPECT_EQ(stacks, 6) << run.out;
+  // The top frame is the probe site in the library. bpftrace symbolizes after
+  // the fact, so a stack whose thread has exited may show raw addresses.
+  EXPECT_NE(run.out.find("WaitGuard::stopTimed"), std::string::npos) << run.out;
+}
+
+TEST_P(ScriptTest, InflightShowsAHeldWaitUntilItEnds) {
+  PROBEMON_REQUIRE_TRACING("bpftrace");
+  std::string held_tid;
+  const auto run = traceWorkload({
+      .workload = {GetParam(), "--hold", "test.stuck:1500", "--plan", "test.quick:20:1",
+                   "--linger-ms", "3500"},
+      .tracer = bpftraceScript("inflight.bt"),
+      .while_running =
+          [&](Subprocess& workload, Subprocess& tracer) {
+            const auto hold = workload.waitForLine(std::regex("^hold key=test.stuck tid="), 10s);
+            ASSERT_TRUE(hold) << workload.out();
+            held_tid = hold->substr(hold->find("tid=") + 4);
+            // Refreshes every second: the held wait shows up with its thread
+            // and an age over the 100 ms threshold...
+            const std::regex stuck("^" + held_tid + R"( +(\d+) test\.stuck$)");
+            const auto line = tracer.waitForLine(stuck, 5s);
+            ASSERT_TRUE(line) << tracer.out();
+            std::smatch m;
+            std::regex_match(*line, m, stuck);
+            EXPECT_GE(std::stoll(m[1]), 100) << *line;
+            EXPECT_LT(std::stoll(m[1]), 1500) << *line;
+            // ...and a refresh after it ended lists nothing.
+            const std::regex header_or_stuck(R"(waits open longer than|test\.stuck$)");
+            bool block_has_stuck = true;
+            for (;;) {
+              const auto next = tracer.waitForLine(header_or_stuck, 5s);
+              ASSERT_TRUE(next) << tracer.out();
+              const bool header = next->find("waits open longer than") != std::string::npos;
+              if (header && !block_has_stuck) break;
+              block_has_stuck = !header;
+            }
+          },
+  });
+  EXPECT_EQ(run.tracer_status, 0) << run.err;
+  EXPECT_FALSE(held_tid.empty());
+  EXPECT_EQ(run.out.find("test.quick"), std::string::npos) << run.out;
+}
+
+TEST_P(ScriptTest, CountersShowsRegistrationsAndSampledValues) {
+  PROBEMON_REQUIRE_TRACING("bpftrace");
+  const std::regex event_line(R"(^\d\d:\d\d:\d\d (register|unregister) +(dynamic|wait) +(\S+)$)");
+  const auto run = traceWorkload({
+      // The sampler reads each DynamicCounter every 50 ms for the 400 ms linger.
+      .workload = {"env", "PROBEMON_SAMPLE_MS=50", GetParam(), "--counter", "test.q=42",
+                   "--counter", "test.neg=-7", "--plan", "test.w:3:0", "--linger-ms", "400"},
+      .tracer = bpftraceScript("counters.bt"),
+      .before_stop =
+          [&](Subprocess& tracer) {
+            for (int i = 0; i < 5; ++i) ASSERT_TRUE(tracer.waitForLine(event_line, 10s)) << i;
+          },
+  });
+  EXPECT_EQ(run.tracer_status, 0) << run.err;
+  std::multiset<std::string> events;
+  std::istringstream lines(run.out);
+  std::smatch m;
+  for (std::string line; std::getline(lines, line);) {
+    if (std::regex_match(line, m, event_line))
+      events.insert(m.str(1) + " " + m.str(2) + " " + m.str(3));
+  }
+  EXPECT_EQ(events,
+            (std::multiset<std::string>{"register dynamic test.q", "register dynamic test.neg",
+                                        "register wait test.w", "unregister dynamic test.q",
+                                        "unregister dynamic test.neg"}))
+      << run.out;
+  EXPECT_EQ(mapValues(run.out, "@value"), (Counts{{"test.q", 42}, {"test.neg", -7}})) << run.out;
+  const auto samples = mapValues(run.out, "@samples");
+  EXPECT_EQ(samples.size(), 2u) << run.out;
+  for (const auto& [key, n] : samples) EXPECT_GE(n, 1) << key;
 }
 
 #ifdef DEMO
