@@ -19,6 +19,8 @@ struct pm_hist {
 	__u64 max_ns;
 };
 
+#ifdef __bpf__ /* the helpers below run in BPF programs only */
+
 /* floor(log2(v)), 0 for v == 0; branch-free like bcc's log2l. */
 static __always_inline __u32 pm_log2(__u64 v)
 {
@@ -33,19 +35,32 @@ static __always_inline __u32 pm_log2(__u64 v)
 	return r;
 }
 
-static __always_inline __u32 pm_hist_slot(__u64 duration_ns, __u64 unit_ns)
+/* floor(log2(duration_ns / unit_ns)) without a division, which costs more
+ * than the rest of the update: with u = unit_ns, l = log2(d) and
+ * ul = log2(u) (floored), the answer is l - ul or one less, and it is
+ * l - ul exactly when d >= u << (l - ul) (which cannot overflow). */
+static __always_inline __u32 pm_hist_slot(__u64 duration_ns, __u64 unit_ns, __u32 unit_log2)
 {
-	__u32 slot = pm_log2(duration_ns / unit_ns);
+	__u32 slot;
 
+	if (duration_ns < unit_ns)
+		return 0;
+	slot = pm_log2(duration_ns) - unit_log2;
+	if (duration_ns < (unit_ns << slot))
+		slot--;
 	return slot < PM_HIST_SLOTS ? slot : PM_HIST_SLOTS - 1;
 }
 
 /* Adds one duration. Callers hold a per-CPU value, so plain stores suffice. */
-static __always_inline void pm_hist_add(struct pm_hist *h, __u64 duration_ns, __u64 unit_ns)
+static __always_inline void pm_hist_add(struct pm_hist *h, __u64 duration_ns, __u64 unit_ns,
+					__u32 unit_log2)
 {
-	__u32 slot = pm_hist_slot(duration_ns, unit_ns);
+	__u32 slot = pm_hist_slot(duration_ns, unit_ns, unit_log2);
 
-	if (slot < PM_HIST_SLOTS)  /* a bound the verifier can see */
+	/* Keep the compiler from checking one copy of slot and indexing with
+	 * another: the verifier must see the bound on the register used. */
+	barrier_var(slot);
+	if (slot < PM_HIST_SLOTS)
 		h->slots[slot]++;
 	if (h->count == 0 || duration_ns < h->min_ns)
 		h->min_ns = duration_ns;
@@ -54,5 +69,7 @@ static __always_inline void pm_hist_add(struct pm_hist *h, __u64 duration_ns, __
 	h->count++;
 	h->sum_ns += duration_ns;
 }
+
+#endif /* __bpf__ */
 
 #endif

@@ -11,8 +11,10 @@
 #include "latency.h"
 #include "keys.bpf.h"
 
-/* Histogram unit in ns (1, 1000 or 1000000), set by the tool before load. */
+/* Histogram unit in ns (1, 1000 or 1000000) and its floor(log2), set by the
+ * tool before load. */
 const volatile __u64 unit_ns = 1000;
+const volatile __u32 unit_log2 = 9;
 
 /* Set by the tool for -p: the uprobes are attached for one process only, so
  * key_id alone (dense from 1 in libprobemon) indexes hists_by_id, an array
@@ -76,7 +78,7 @@ int handle_wait_done(struct pt_regs *ctx)
 			key.pid = bpf_get_current_pid_tgid() >> 32;
 			record_name(ctx, &key);
 		}
-		pm_hist_add(h, duration_ns, unit_ns);
+		pm_hist_add(h, duration_ns, unit_ns, unit_log2);
 		return 0;
 	}
 	key.pid = bpf_get_current_pid_tgid() >> 32;
@@ -92,7 +94,7 @@ int handle_wait_done(struct pt_regs *ctx)
 		if (!h)
 			return 0;
 	}
-	pm_hist_add(h, duration_ns, unit_ns);
+	pm_hist_add(h, duration_ns, unit_ns, unit_log2);
 	return 0;
 }
 

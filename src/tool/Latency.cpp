@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <tuple>
 
 namespace probemon::tool {
@@ -12,6 +13,7 @@ SkeletonPtr<latency_bpf> load(const Options& options, const Target& target, cons
   checkCanTrace();
   auto skel = openSkeleton(latency_bpf__open, latency_bpf__destroy, "latency");
   skel->rodata->unit_ns = unit.ns;
+  skel->rodata->unit_log2 = static_cast<std::uint32_t>(std::bit_width(unit.ns) - 1);
   // One of the two histogram maps is used; the other gets one entry.
   const bool one_process = target.pid > 0;
   skel->rodata->one_process = one_process;

@@ -16,11 +16,16 @@ std::string pidOf(const Subprocess& process) { return std::to_string(process.pid
 
 // hist and trace --min-ms 0 attached together (two tools at once): every
 // wait trace reports falls in the bucket hist counted it in.
-TEST(TraceTest, HistAndTraceAtOnceAgreeOnEveryWait) {
+// Each unit: (name, ns per unit).
+class HistTraceTest : public ::testing::TestWithParam<std::pair<const char*, std::uint64_t>> {};
+
+TEST_P(HistTraceTest, HistAndTraceAtOnceAgreeOnEveryWait) {
   PROBEMON_REQUIRE_TRACING();
+  const auto [unit, unit_ns] = GetParam();
   auto workload = startWorkload(WORKLOAD, {"--await-go", "--threads", "2", "--plan",
-                                           "test.a:30:0", "--plan", "test.b:10:3"});
-  auto hist = startTool({"hist", "-p", pidOf(*workload), "--json", "--units", "nsecs"});
+                                           "test.a:30:0", "--plan", "test.b:10:3", "--plan",
+                                           "test.c:5:1"});
+  auto hist = startTool({"hist", "-p", pidOf(*workload), "--json", "--units", unit});
   auto trace = startTool({"trace", "-p", pidOf(*workload), "--json"});
   ASSERT_TRUE(waitAttached(*hist)) << hist->out();
   ASSERT_TRUE(waitAttached(*trace)) << trace->out();
@@ -37,12 +42,12 @@ TEST(TraceTest, HistAndTraceAtOnceAgreeOnEveryWait) {
     if (r["type"] != "wait") continue;
     EXPECT_EQ(r["pid"], workload->pid());
     EXPECT_TRUE(wait_ids.insert(r["wait_id"].get<std::uint64_t>()).second) << "duplicate wait";
-    ++traced[r["key"]][log2Slot(r["duration_ns"], 1)];
+    ++traced[r["key"]][log2Slot(r["duration_ns"], unit_ns)];
   }
   EXPECT_EQ(records.back()["type"], "summary");
-  EXPECT_EQ(records.back()["waits"], 80);
+  EXPECT_EQ(records.back()["waits"], 90);
   EXPECT_EQ(records.back()["dropped"]["events"], 0);
-  EXPECT_EQ(wait_ids.size(), 80U);
+  EXPECT_EQ(wait_ids.size(), 90U);
 
   const auto docs = jsonLines(hist->out());
   ASSERT_EQ(docs.size(), 1U);
@@ -53,8 +58,13 @@ TEST(TraceTest, HistAndTraceAtOnceAgreeOnEveryWait) {
     }
   }
   EXPECT_EQ(counted, traced);
-  EXPECT_EQ(counted["test.a"].size() > 0, true);
+  EXPECT_EQ(docs[0]["unit"], unit);
 }
+
+INSTANTIATE_TEST_SUITE_P(Units, HistTraceTest,
+                         ::testing::Values(std::pair{"nsecs", 1ULL}, std::pair{"usecs", 1000ULL},
+                                           std::pair{"msecs", 1000000ULL}),
+                         [](const auto& info) { return std::string(info.param.first); });
 
 TEST(TraceTest, MinMsShowsExactlyTheSlowWaits) {
   PROBEMON_REQUIRE_TRACING();
