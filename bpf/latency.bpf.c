@@ -10,6 +10,7 @@
 
 #include "latency.h"
 #include "keys.bpf.h"
+#include "usdt_regs.bpf.h"
 
 /* Histogram unit in ns (1, 1000 or 1000000) and its floor(log2), set by the
  * tool before load. */
@@ -51,17 +52,19 @@ static __always_inline void record_name(struct pt_regs *ctx, const struct pm_key
 }
 
 /* wait__done(key, key_id, wait_id, start_ns, duration_ns). Arguments are
- * fetched one by one rather than with BPF_USDT() so the key pointer is only
- * read on a key's first wait. */
+ * fetched one by one (pm_usdt_arg(), the fast bpf_usdt_arg()) rather than
+ * with BPF_USDT() so only key_id and duration_ns are read per wait, the key
+ * pointer only on a key's first wait. */
 SEC("usdt")
 int handle_wait_done(struct pt_regs *ctx)
 {
+	struct __bpf_usdt_spec *spec = pm_usdt_spec(ctx);
 	struct pm_key key = {};
 	long key_id, duration_ns, err;
 	struct pm_hist *h;
 	__u32 slot;
 
-	if (bpf_usdt_arg(ctx, 1, &key_id) || bpf_usdt_arg(ctx, 4, &duration_ns))
+	if (!spec || pm_usdt_arg(ctx, spec, 1, &key_id) || pm_usdt_arg(ctx, spec, 4, &duration_ns))
 		return 0;
 	key.key_id = key_id;
 	if (one_process) {
