@@ -20,7 +20,7 @@ std::int64_t bound(const std::string& number, const std::string& unit) {
 }  // namespace
 
 std::map<std::string, std::int64_t> mapValues(std::string_view out, std::string_view name) {
-  const std::regex line("^" + escaped(name) + R"(\[(.*)\]: (-?\d+)$)");
+  const std::regex line("^" + escaped(name) + R"((?:\[(.*)\])?: (-?\d+)$)");
   std::map<std::string, std::int64_t> values;
   std::istringstream in{std::string(out)};
   std::smatch m;
@@ -31,7 +31,7 @@ std::map<std::string, std::int64_t> mapValues(std::string_view out, std::string_
 }
 
 std::map<std::string, Histogram> histograms(std::string_view out, std::string_view name) {
-  const std::regex header("^" + escaped(name) + R"(\[(.*)\]: *$)");
+  const std::regex header("^" + escaped(name) + R"((?:\[(.*)\])?: *$)");
   // "[16K, 32K)    5 |@@  |", or "[1]    5 |@@  |" for the lowest buckets.
   const std::regex bucket(R"(^\[(-?\d+)([KMGTPE]?)(?:, [^\])]*)?[\])] +(\d+) \|)");
   std::map<std::string, Histogram> hists;

@@ -10,7 +10,8 @@ namespace probemon::test {
 
 // Lines "@NAME[KEY]: VALUE" of map NAME, by KEY; a key printed more than
 // once (interval reports) adds up. KEY is the text between the brackets, so
-// a map keyed by several values gives "a, b".
+// a map keyed by several values gives "a, b"; a map without keys ("@NAME: 5")
+// gives "".
 std::map<std::string, std::int64_t> mapValues(std::string_view out, std::string_view name);
 
 // Histograms "@NAME[KEY]:" followed by "[lo, hi)  N |@@@|" buckets: per KEY,
