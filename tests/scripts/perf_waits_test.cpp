@@ -8,13 +8,13 @@
 
 #include <chrono>
 #include <cstdint>
-#include <fstream>
 #include <map>
 #include <regex>
 #include <sstream>
 #include <string>
 
 #include "Subprocess.h"
+#include "UprobeEvents.h"
 
 namespace probemon::test {
 namespace {
@@ -43,16 +43,6 @@ std::map<std::string, KeyRow> summary(const std::string& out) {
   return rows;
 }
 
-// Every uprobe event the script defined must be gone.
-std::string leftoverProbes() {
-  std::ifstream events("/sys/kernel/tracing/uprobe_events");
-  std::string left;
-  for (std::string line; std::getline(events, line);) {
-    if (line.find("sdt_probemon/") != std::string::npos) left += line + "\n";
-  }
-  return left;
-}
-
 void expectWorkloadSummary(const std::string& out) {
   const auto rows = summary(out);
   ASSERT_EQ(rows.size(), 2u) << out;
@@ -78,7 +68,7 @@ TEST_P(PerfWaitsTest, CommandModeCountsEveryWait) {
                      120s);
   EXPECT_EQ(r.status, 0) << r.err;
   expectWorkloadSummary(r.out);
-  EXPECT_EQ(leftoverProbes(), "");
+  EXPECT_EQ(probemonUprobeEvents(), "");
 }
 
 TEST_P(PerfWaitsTest, PidModeCountsEveryWaitAndStopsOnCtrlC) {
@@ -94,7 +84,7 @@ TEST_P(PerfWaitsTest, PidModeCountsEveryWaitAndStopsOnCtrlC) {
   EXPECT_EQ(script.wait(60s), 0) << script.err();
   expectWorkloadSummary(script.out());
   EXPECT_TRUE(workload.waitForLine(std::regex("^detached$"), 30s)) << workload.err();
-  EXPECT_EQ(leftoverProbes(), "");
+  EXPECT_EQ(probemonUprobeEvents(), "");
 }
 
 TEST(PerfWaitsErrors, BadInputGetsAClearErrorAndNonZeroExit) {
@@ -123,7 +113,7 @@ TEST(PerfWaitsErrors, BadInputGetsAClearErrorAndNonZeroExit) {
     EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
     EXPECT_EQ(r.out, "");
   }
-  EXPECT_EQ(leftoverProbes(), "");
+  EXPECT_EQ(probemonUprobeEvents(), "");
 }
 
 TEST(PerfWaitsErrors, NotRootIsRefused) {
