@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
 namespace probemon::test {
@@ -168,6 +169,20 @@ std::optional<int> Subprocess::wait(std::chrono::milliseconds timeout) {
   while (pump(Clock::now() + std::chrono::milliseconds(200))) {
   }
   return status_;
+}
+
+std::string Subprocess::describe() const {
+  std::string text = "pid " + std::to_string(pid_);
+  for (const char* file : {"status", "stack", "wchan"}) {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/" + file);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (std::string_view(file) != "status" || line.starts_with("State:")) {
+        text += "\n  " + std::string(file) + ": " + line;
+      }
+    }
+  }
+  return text;
 }
 
 RunResult run(std::vector<std::string> argv, std::chrono::milliseconds timeout) {

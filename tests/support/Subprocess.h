@@ -40,6 +40,10 @@ class Subprocess {
   // or 128 + signal number; nullopt on timeout (the child keeps running).
   std::optional<int> wait(std::chrono::milliseconds timeout);
 
+  // The child's state and kernel stack from /proc, for a failure message
+  // when it does not exit in time.
+  std::string describe() const;
+
   const std::string& out() const { return out_; }
   const std::string& err() const { return err_; }
 
