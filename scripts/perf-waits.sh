@@ -137,7 +137,10 @@ if [[ -n $pid ]]; then
   trap 'exit 130' INT
   [[ $status -eq 0 || -s $data ]] || die "perf record failed"
 else
+  # Ctrl-C reaches the command and perf record too; the summary still follows.
+  trap ':' INT
   "${record[@]}" -- "$@" || [[ -s $data ]] || die "perf record failed"
+  trap 'exit 130' INT
 fi
 
 perf script -i "$data" -F trace 2>/dev/null | awk '
