@@ -51,7 +51,7 @@ TracedRun traceWorkload(const TraceOptions& options) {
              std::to_string(*status),
          workload, tracer);
   }
-  workload.wait(10s);
+  if (workload.wait(10s) != 0) fail("the workload failed", workload, tracer);
   return {*status, tracer.out(), tracer.err(), workload.out()};
 }
 
