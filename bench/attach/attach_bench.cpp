@@ -31,9 +31,9 @@
 #include <thread>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <probemon/WaitCounter.h>
+#include <CLI/CLI.hpp>
 
 #include "empty.skel.h"
 
@@ -78,8 +78,8 @@ double withEmptyProgram(const std::string& path, const char* provider, const cha
                         long iterations, Body body) {
   empty_bpf* skel = empty_bpf__open_and_load();
   if (skel == nullptr) throw std::runtime_error("cannot load the empty BPF program");
-  bpf_link* link =
-      bpf_program__attach_usdt(skel->progs.empty, ::getpid(), path.c_str(), provider, probe, nullptr);
+  bpf_link* link = bpf_program__attach_usdt(skel->progs.empty, ::getpid(), path.c_str(), provider,
+                                            probe, nullptr);
   if (link == nullptr) {
     empty_bpf__destroy(skel);
     throw std::runtime_error(std::string("cannot attach the empty BPF program to ") + probe);
@@ -194,8 +194,8 @@ void run(const std::string& tool, int rounds, long waits, double top_seconds) {
 
     // Baseline: an empty program on the bare probe in this process.
     bare.push_back(withEmptyProgram("/proc/self/exe", "probemon_bench", "bare", waits, bareProbe));
-    empty_done.push_back(withEmptyProgram(library, "probemon", "wait__done", waits,
-                                          [&] { oneWait(handle); }));
+    empty_done.push_back(
+        withEmptyProgram(library, "probemon", "wait__done", waits, [&] { oneWait(handle); }));
 
     // probemon hist attached to this process.
     Tool hist({tool, "hist", "-p", self});
@@ -214,7 +214,8 @@ void run(const std::string& tool, int rounds, long waits, double top_seconds) {
       std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
   });
-  Tool top({tool, "top", "-p", self, "--interval", "1", "--duration", fmt::format("{}", top_seconds)});
+  Tool top(
+      {tool, "top", "-p", self, "--interval", "1", "--duration", fmt::format("{}", top_seconds)});
   top.waitAttached();
   const auto top_start = Clock::now();
   const double top_cpu_s = top.finish(0);
@@ -236,8 +237,8 @@ void run(const std::string& tool, int rounds, long waits, double top_seconds) {
   fmt::print("  {:<58} {:>10.1f} ms  (max {:.1f})\n", "probemon hist -p: start to attached",
              median(attach_ms), *std::max_element(attach_ms.begin(), attach_ms.end()));
   fmt::print("  {:<58} {:>10.2f} %   ({:.3f} s CPU in {:.1f} s)\n",
-             "probemon top --interval 1: CPU of one core", 100 * top_cpu_s / top_wall_s,
-             top_cpu_s, top_wall_s);
+             "probemon top --interval 1: CPU of one core", 100 * top_cpu_s / top_wall_s, top_cpu_s,
+             top_wall_s);
 }
 
 }  // namespace

@@ -60,8 +60,9 @@ void checkCanTrace() {
   }
   struct stat st;
   if (::stat("/sys/bus/event_source/devices/uprobe/type", &st) != 0) {
-    throw ToolError("this kernel has no uprobes (CONFIG_UPROBE_EVENTS), or /sys is not mounted: "
-                    "use a kernel with uprobes");
+    throw ToolError(
+        "this kernel has no uprobes (CONFIG_UPROBE_EVENTS), or /sys is not mounted: "
+        "use a kernel with uprobes");
   }
 }
 
@@ -87,8 +88,8 @@ void Attachment::attach(bpf_program* program, const char* probe) {
                                        [&](const UsdtProbe& p) { return p.name == probe; });
     if (!has_probe) continue;
     found = true;
-    bpf_link* link = bpf_program__attach_usdt(program, target_.pid, object.path.c_str(),
-                                              kProvider, probe, nullptr);
+    bpf_link* link = bpf_program__attach_usdt(program, target_.pid, object.path.c_str(), kProvider,
+                                              probe, nullptr);
     if (link == nullptr) {
       const int err = errno;
       if (target_.pid > 0 && ::kill(target_.pid, 0) != 0 && errno == ESRCH) {

@@ -13,9 +13,9 @@
 namespace probemon::tool {
 
 struct Drop {
-  const char* name;    // JSON key, e.g. "waits"
+  const char* name;  // JSON key, e.g. "waits"
   std::uint64_t count;
-  std::string what;    // "waits not counted: more keys than --max-keys 4096"
+  std::string what;  // "waits not counted: more keys than --max-keys 4096"
 };
 
 // The drops every view has: key names the key_names map had no room for,

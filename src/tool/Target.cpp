@@ -69,7 +69,8 @@ Target fileTarget(const std::string& path) {
   }
   auto probes = readUsdtProbes(path, kProvider);
   if (probes.empty()) {
-    throw ToolError(path + " has no probemon probes: give the executable or libprobemon.so that holds them");
+    throw ToolError(
+        path + " has no probemon probes: give the executable or libprobemon.so that holds them");
   }
   Target target;
   target.objects.push_back({path, path, std::move(probes)});

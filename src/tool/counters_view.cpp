@@ -51,15 +51,17 @@ void show(const counters_bpf& skel, const KeyNames& names, const Attachment& att
     nlohmann::json records = nlohmann::json::array();
     for (const auto& c : counters) {
       nlohmann::json record = KeyNames::json(c.key, c.name);
-      record.update(nlohmann::json{
-          {"kind", kindName(c.counter.kind)},
-          {"value", c.counter.samples != 0 ? nlohmann::json(c.counter.value) : nlohmann::json(nullptr)},
-          {"samples", c.counter.samples},
-          {"registered", c.counter.registered},
-          {"unregistered", c.counter.unregistered}});
+      record.update(
+          nlohmann::json{{"kind", kindName(c.counter.kind)},
+                         {"value", c.counter.samples != 0 ? nlohmann::json(c.counter.value)
+                                                          : nlohmann::json(nullptr)},
+                         {"samples", c.counter.samples},
+                         {"registered", c.counter.registered},
+                         {"unregistered", c.counter.unregistered}});
       records.push_back(std::move(record));
     }
-    emitJson({{"time", epochSeconds()}, {"counters", std::move(records)},
+    emitJson({{"time", epochSeconds()},
+              {"counters", std::move(records)},
               {"dropped", dropsJson(dropped)}});
     return;
   }

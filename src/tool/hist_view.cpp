@@ -14,8 +14,7 @@ namespace probemon::tool {
 namespace {
 
 // `end` is null for an --interval refresh, the reason at exit.
-void print(const LatencyTracer& tracer, const Options& options, const Unit& unit,
-           const char* end) {
+void print(const LatencyTracer& tracer, const Options& options, const Unit& unit, const char* end) {
   const auto keys = tracer.histograms();
   const auto dropped = tracer.drops();
   if (options.json) {

@@ -47,8 +47,7 @@ void show(const inflight_bpf& skel, const KeyNames& names, const Attachment& att
             [](const OpenWait& a, const OpenWait& b) { return a.age_ns > b.age_ns; });
   const std::vector<Drop> dropped = {
       {"evicted", skel.bss->waits_evicted,
-       fmt::format("open waits evicted: more open at once than --max-waits {}",
-                   options.max_waits)},
+       fmt::format("open waits evicted: more open at once than --max-waits {}", options.max_waits)},
       namesDropped(skel.bss->names_dropped, options.max_keys),
       hitsMissed(attachment.missedEvents())};
   if (options.json) {
@@ -61,7 +60,8 @@ void show(const inflight_bpf& skel, const KeyNames& names, const Attachment& att
                                    {"age_ns", w.age_ns}});
       waits.push_back(std::move(record));
     }
-    emitJson({{"time", epochSeconds()}, {"waits", std::move(waits)}, {"dropped", dropsJson(dropped)}});
+    emitJson(
+        {{"time", epochSeconds()}, {"waits", std::move(waits)}, {"dropped", dropsJson(dropped)}});
     return;
   }
   fmt::print("{}  {} waits open for at least {} ms\n", clockTime(), open.size(), options.min_ms);

@@ -53,13 +53,15 @@ void addInterval(CLI::App* sub, Options& o, const char* help) {
 
 int main(int argc, char** argv) {
   using namespace probemon::tool;
-  CLI::App app{"probemon: latency histograms, stuck waits, traces and counters from the "
-               "probemon USDT probes of a running process"};
+  CLI::App app{
+      "probemon: latency histograms, stuck waits, traces and counters from the "
+      "probemon USDT probes of a running process"};
   app.require_subcommand(1);
   Options o;
   std::map<CLI::App*, std::function<int(const Options&)>> views;
 
-  auto* list = app.add_subcommand("list", "the probemon probes and semaphores in a process or file");
+  auto* list =
+      app.add_subcommand("list", "the probemon probes and semaphores in a process or file");
   addCommon(list, o);
   views[list] = runList;
 

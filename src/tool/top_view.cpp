@@ -49,13 +49,12 @@ class Top {
       nlohmann::json records = nlohmann::json::array();
       for (const auto& row : rows) {
         nlohmann::json record = KeyNames::json(row.key.key, row.key.name);
-        record.update(nlohmann::json{
-            {"count", row.recent.count},
-            {"rate", static_cast<double>(row.recent.count) / elapsed_s},
-            {"p50_ns", row.recent.percentileNs(0.50, kUnit)},
-            {"p99_ns", row.recent.percentileNs(0.99, kUnit)},
-            {"max_ns", row.key.hist.max_ns},
-            {"total", row.key.hist.count}});
+        record.update(nlohmann::json{{"count", row.recent.count},
+                                     {"rate", static_cast<double>(row.recent.count) / elapsed_s},
+                                     {"p50_ns", row.recent.percentileNs(0.50, kUnit)},
+                                     {"p99_ns", row.recent.percentileNs(0.99, kUnit)},
+                                     {"max_ns", row.key.hist.max_ns},
+                                     {"total", row.key.hist.count}});
         records.push_back(std::move(record));
       }
       emitJson({{"time", epochSeconds()},
@@ -71,7 +70,8 @@ class Top {
     for (const auto& row : rows) {
       // No waits in this interval: no percentiles to show.
       auto recent = [&](double p) {
-        return row.recent.count == 0 ? std::string("-") : formatNs(row.recent.percentileNs(p, kUnit));
+        return row.recent.count == 0 ? std::string("-")
+                                     : formatNs(row.recent.percentileNs(p, kUnit));
       };
       fmt::print("{:<7} {:>9} {:>10.1f} {:>10} {:>10} {:>10} {:>10}  {}\n", row.key.key.pid,
                  row.recent.count, static_cast<double>(row.recent.count) / elapsed_s, recent(0.50),

@@ -53,9 +53,9 @@ struct Tracer {
       nlohmann::json record = {{"type", "wait"}};
       record.update(KeyNames::json(key, name));
       record.update(nlohmann::json{{"tid", e.tid},
-                     {"wait_id", e.wait_id},
-                     {"start_ns", e.start_ns},
-                     {"duration_ns", e.duration_ns}});
+                                   {"wait_id", e.wait_id},
+                                   {"start_ns", e.start_ns},
+                                   {"duration_ns", e.duration_ns}});
       emitJson(record);
     } else {
       fmt::print("{:<8}  {:<7} {:<7} {:>12.3f}  {}\n", clockTime(), e.pid, e.tid,

@@ -72,10 +72,10 @@ TEST_P(HistTest, CountsAndBucketsAreExactAndEndWithTheTarget) {
 
 TEST_P(HistTest, TextOutputIsBccStyle) {
   PROBEMON_REQUIRE_TRACING();
-  auto workload = startWorkload(GetParam(), {"--await-go", "--plan", "test.slow:4:20",
-                                             "--plan", "other.key:2:0"});
-  auto tool = startTool({"hist", "-p", std::to_string(workload->pid()), "--key", "test.*",
-                         "--units", "msecs"});
+  auto workload = startWorkload(
+      GetParam(), {"--await-go", "--plan", "test.slow:4:20", "--plan", "other.key:2:0"});
+  auto tool = startTool(
+      {"hist", "-p", std::to_string(workload->pid()), "--key", "test.*", "--units", "msecs"});
   ASSERT_TRUE(waitAttached(*tool)) << tool->out();
   sendGo(*workload);
   ASSERT_EQ(workload->wait(30s), 0) << workload->err();
@@ -84,7 +84,8 @@ TEST_P(HistTest, TextOutputIsBccStyle) {
   EXPECT_NE(out.find("key = test.slow  pid " + std::to_string(workload->pid())), std::string::npos)
       << out;
   EXPECT_EQ(out.find("other.key"), std::string::npos) << "--key filter ignored:\n" << out;
-  EXPECT_TRUE(std::regex_search(out, std::regex(R"(     msecs               : count    distribution)")))
+  EXPECT_TRUE(
+      std::regex_search(out, std::regex(R"(     msecs               : count    distribution)")))
       << out;
   // Rows "low -> high : count |stars|" from 0 up: nothing below 16 ms (every
   // wait slept 20 ms), four waits in all, the fullest row 40 stars wide.

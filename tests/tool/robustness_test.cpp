@@ -79,11 +79,10 @@ TEST(ManyKeysTest, DropsAreReportedInText) {
 
 TEST(LongKeyTest, KeysLongerThanTheReadLimitAreCutAndMarked) {
   PROBEMON_REQUIRE_TRACING();
-  const std::string fits(127, 'f');    // with its NUL, exactly the 128-byte buffer
+  const std::string fits(127, 'f');  // with its NUL, exactly the 128-byte buffer
   const std::string cut(300, 'c');
-  const auto doc = histOf(WORKLOAD_STATIC,
-                          {"--await-go", "--plan", fits + ":2:0", "--plan", cut + ":3:0"},
-                          {"--json"});
+  const auto doc = histOf(
+      WORKLOAD_STATIC, {"--await-go", "--plan", fits + ":2:0", "--plan", cut + ":3:0"}, {"--json"});
   ASSERT_EQ(doc["keys"].size(), 2U) << doc.dump();
   for (const auto& key : doc["keys"]) {
     if (key["count"] == 2) {
@@ -150,14 +149,15 @@ TEST_P(DetachTest, StopsCleanlyAndTheTargetKeepsRunning) {
   EXPECT_EQ(workload->wait(10s), 0) << workload->err();
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Views, DetachTest,
-    ::testing::Values(std::pair{"hist", SIGINT}, std::pair{"hist", SIGTERM},
-                      std::pair{"top", SIGINT}, std::pair{"inflight", SIGTERM},
-                      std::pair{"counters", SIGINT}, std::pair{"trace", SIGTERM}),
-    [](const auto& info) {
-      return std::string(info.param.first) + (info.param.second == SIGINT ? "_SIGINT" : "_SIGTERM");
-    });
+INSTANTIATE_TEST_SUITE_P(Views, DetachTest,
+                         ::testing::Values(std::pair{"hist", SIGINT}, std::pair{"hist", SIGTERM},
+                                           std::pair{"top", SIGINT}, std::pair{"inflight", SIGTERM},
+                                           std::pair{"counters", SIGINT},
+                                           std::pair{"trace", SIGTERM}),
+                         [](const auto& info) {
+                           return std::string(info.param.first) +
+                                  (info.param.second == SIGINT ? "_SIGINT" : "_SIGTERM");
+                         });
 
 }  // namespace
 }  // namespace probemon::test

@@ -22,9 +22,8 @@ class HistTraceTest : public ::testing::TestWithParam<std::pair<const char*, std
 TEST_P(HistTraceTest, HistAndTraceAtOnceAgreeOnEveryWait) {
   PROBEMON_REQUIRE_TRACING();
   const auto [unit, unit_ns] = GetParam();
-  auto workload = startWorkload(WORKLOAD, {"--await-go", "--threads", "2", "--plan",
-                                           "test.a:30:0", "--plan", "test.b:10:3", "--plan",
-                                           "test.c:5:1"});
+  auto workload = startWorkload(WORKLOAD, {"--await-go", "--threads", "2", "--plan", "test.a:30:0",
+                                           "--plan", "test.b:10:3", "--plan", "test.c:5:1"});
   auto hist = startTool({"hist", "-p", pidOf(*workload), "--json", "--units", unit});
   auto trace = startTool({"trace", "-p", pidOf(*workload), "--json"});
   ASSERT_TRUE(waitAttached(*hist)) << hist->out();
@@ -68,9 +67,9 @@ INSTANTIATE_TEST_SUITE_P(Units, HistTraceTest,
 
 TEST(TraceTest, MinMsShowsExactlyTheSlowWaits) {
   PROBEMON_REQUIRE_TRACING();
-  auto workload = startWorkload(WORKLOAD_STATIC, {"--await-go", "--threads", "2", "--plan",
-                                                  "test.fast:40:0", "--plan", "test.slow:3:30",
-                                                  "--plan", "test.fast:20:0"});
+  auto workload =
+      startWorkload(WORKLOAD_STATIC, {"--await-go", "--threads", "2", "--plan", "test.fast:40:0",
+                                      "--plan", "test.slow:3:30", "--plan", "test.fast:20:0"});
   auto trace = startTool({"trace", "-p", pidOf(*workload), "--min-ms", "25", "--json"});
   ASSERT_TRUE(waitAttached(*trace)) << trace->out();
   sendGo(*workload);
@@ -111,10 +110,10 @@ TEST(TraceTest, ChromeFormatWritesATraceFile) {
 
 TEST(InflightTest, ShowsAHeldWaitWithItsThread) {
   PROBEMON_REQUIRE_TRACING();
-  auto workload = startWorkload(WORKLOAD, {"--await-go", "--hold", "test.stuck:4000", "--plan",
-                                           "test.quick:50:1"});
-  auto tool = startTool({"inflight", "-p", pidOf(*workload), "--min-ms", "300", "--interval",
-                         "0.1", "--json"});
+  auto workload = startWorkload(
+      WORKLOAD, {"--await-go", "--hold", "test.stuck:4000", "--plan", "test.quick:50:1"});
+  auto tool = startTool(
+      {"inflight", "-p", pidOf(*workload), "--min-ms", "300", "--interval", "0.1", "--json"});
   ASSERT_TRUE(waitAttached(*tool)) << tool->out();
   sendGo(*workload);
   const auto hold = workload->waitForLine(std::regex("^hold key=test.stuck tid=\\d+$"), 10s);
@@ -136,17 +135,17 @@ TEST(InflightTest, ShowsAHeldWaitWithItsThread) {
 
 TEST(CountersTest, ShowsTheValuesTheCallbacksReturn) {
   PROBEMON_REQUIRE_TRACING();
-  auto workload = startWorkload(WORKLOAD_STATIC,
-                                {"--await-go", "--counter", "test.depth=42", "--counter",
-                                 "test.debt=-7", "--counter", "test.big=9000000000",
-                                 "--linger-ms", "3000", "--await-detach"});
-  auto tool = startTool({"counters", "-p", pidOf(*workload), "--interval", "0.1", "--json",
-                         "--key", "test.*"});
+  auto workload =
+      startWorkload(WORKLOAD_STATIC,
+                    {"--await-go", "--counter", "test.depth=42", "--counter", "test.debt=-7",
+                     "--counter", "test.big=9000000000", "--linger-ms", "3000", "--await-detach"});
+  auto tool = startTool(
+      {"counters", "-p", pidOf(*workload), "--interval", "0.1", "--json", "--key", "test.*"});
   ASSERT_TRUE(waitAttached(*tool)) << tool->out();
   sendGo(*workload);
   // Wait for a refresh in which all three have been sampled.
-  const auto line = tool->waitForLine(
-      std::regex(R"("samples":[1-9].*"samples":[1-9].*"samples":[1-9])"), 10s);
+  const auto line =
+      tool->waitForLine(std::regex(R"("samples":[1-9].*"samples":[1-9].*"samples":[1-9])"), 10s);
   ASSERT_TRUE(line) << tool->out();
   std::map<std::string, nlohmann::json> by_key;
   const auto refresh = nlohmann::json::parse(*line);
@@ -167,8 +166,8 @@ TEST(CountersTest, ShowsTheValuesTheCallbacksReturn) {
 
 TEST(TopTest, RefreshesWithCountsPerInterval) {
   PROBEMON_REQUIRE_TRACING();
-  auto workload = startWorkload(WORKLOAD, {"--await-go", "--threads", "2", "--plan",
-                                           "test.a:40:5", "--plan", "test.b:5:0"});
+  auto workload = startWorkload(
+      WORKLOAD, {"--await-go", "--threads", "2", "--plan", "test.a:40:5", "--plan", "test.b:5:0"});
   auto tool = startTool({"top", "-p", pidOf(*workload), "--interval", "0.1", "--json"});
   ASSERT_TRUE(waitAttached(*tool)) << tool->out();
   sendGo(*workload);
