@@ -35,7 +35,7 @@ void ProbeSampler::add(std::string_view key, std::uint64_t key_id,
   std::lock_guard lock(mu_);
   counters_.insert_or_assign(std::string(key), Counter{key_id, std::move(callback)});
   if (!thread_.joinable()) {
-    thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+    thread_ = std::jthread([this](const std::stop_token& stop) { run(stop); });
   }
 }
 
@@ -73,7 +73,7 @@ std::size_t ProbeSampler::sampleOnce() {
   return fired;
 }
 
-void ProbeSampler::run(std::stop_token stop) {
+void ProbeSampler::run(const std::stop_token& stop) {
   std::unique_lock lock(mu_);
   for (;;) {
     // Wakes after the interval, or at once when a stop is requested.

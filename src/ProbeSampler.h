@@ -39,7 +39,7 @@ class ProbeSampler {
     std::uint64_t key_id;
     DynamicCounter::Callback callback;
   };
-  void run(std::stop_token stop);
+  void run(const std::stop_token& stop);
 
   const std::chrono::milliseconds interval_;
   // Held while sampling, so remove() waits for an invocation in progress.

@@ -168,11 +168,13 @@ getRegisteredWaitCounterBackends();
 
 // A reference to the handle of `_key` (bare tokens, e.g. myapp.wait.flush),
 // constructed once per call site.
+// NOLINTBEGIN(bugprone-macro-parentheses): _key is stringized, not evaluated
 #define PROBEMON_STATIC_WAIT_COUNTER(_key)                       \
   []() -> ::probemon::WaitCounterHandle& {                       \
     static ::probemon::WaitCounterHandle probemon_handle(#_key); \
     return probemon_handle;                                      \
   }()
+// NOLINTEND(bugprone-macro-parentheses)
 
 // Times the rest of the enclosing scope under `_key`.
 #define PROBEMON_STATIC_SCOPED_WAIT_COUNTER(_key)                   \
