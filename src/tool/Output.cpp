@@ -1,5 +1,6 @@
 #include "Output.h"
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -11,10 +12,12 @@ void emitJson(const nlohmann::json& json) {
   const std::string text = json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fputc('\n', stdout);
-  std::fflush(stdout);
+  flushOutput();
 }
 
-void flushOutput() { std::fflush(stdout); }
+void flushOutput() {
+  if (std::fflush(stdout) != 0 && errno == EPIPE) throw OutputClosed();
+}
 
 std::string clockTime() {
   const std::time_t now = std::time(nullptr);

@@ -7,10 +7,12 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <system_error>
 
 #include "Attach.h"
 #include "Error.h"
 #include "Options.h"
+#include "Output.h"
 #include "Session.h"
 #include "Views.h"
 
@@ -123,6 +125,13 @@ int main(int argc, char** argv) {
       if (sub->parsed()) return view(o);
     }
     return 2;
+  } catch (const OutputClosed&) {
+    return 0;
+  } catch (const std::system_error& e) {
+    // fmt::print reports a write to a closed pipe this way.
+    if (e.code() == std::errc::broken_pipe) return 0;
+    std::fprintf(stderr, "probemon: %s\n", e.what());
+    return 1;
   } catch (const ToolError& e) {
     std::fprintf(stderr, "probemon: %s\n", e.what());
     return e.exitCode();
