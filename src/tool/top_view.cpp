@@ -18,6 +18,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// A percentile of the last interval, null when it had no waits.
+nlohmann::json recentJson(const Histogram& recent, double p);
+
 class Top {
  public:
   Top(const LatencyTracer& tracer, const Options& options)
@@ -51,8 +54,8 @@ class Top {
         nlohmann::json record = KeyNames::json(row.key.key, row.key.name);
         record.update(nlohmann::json{{"count", row.recent.count},
                                      {"rate", static_cast<double>(row.recent.count) / elapsed_s},
-                                     {"p50_ns", row.recent.percentileNs(0.50, kUnit)},
-                                     {"p99_ns", row.recent.percentileNs(0.99, kUnit)},
+                                     {"p50_ns", recentJson(row.recent, 0.50)},
+                                     {"p99_ns", recentJson(row.recent, 0.99)},
                                      {"max_ns", row.key.hist.max_ns},
                                      {"total", row.key.hist.count}});
         records.push_back(std::move(record));
@@ -92,6 +95,11 @@ class Top {
   Clock::time_point last_ = Clock::now();
   std::map<pm_key, Histogram, KeyLess> previous_;
 };
+
+nlohmann::json recentJson(const Histogram& recent, double p) {
+  return recent.count == 0 ? nlohmann::json(nullptr)
+                           : nlohmann::json(recent.percentileNs(p, Top::kUnit));
+}
 
 }  // namespace
 
