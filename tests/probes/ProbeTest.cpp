@@ -3,7 +3,6 @@
 // probes, and every semaphore reads 0 once the tracer is gone. Each runs
 // against the probes in libprobemon.so and in a statically linked executable.
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <time.h>
 
 #include <map>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "Subprocess.h"
+#include "TracedWorkload.h"
 
 namespace probemon::test {
 namespace {
@@ -60,26 +60,26 @@ TEST_P(ProbeTest, BpftraceSeesEveryProbeWithItsArguments) {
   PROBEMON_REQUIRE_TRACING("bpftrace");
   const Target& target = GetParam();
   const std::uint64_t before_ns = monotonicNowNs();
-  Subprocess workload({"env", "PROBEMON_SAMPLE_MS=100", target.workload, "--await-go", "--plan",
-                       "probe.fast:6:1", "--plan", "probe.slow:2:30", "--threads", "2", "--counter",
-                       "probe.gauge=-1234", "--linger-ms", "1000", "--await-detach"});
-  ASSERT_TRUE(workload.waitForLine(std::regex("^ready"), 10s)) << workload.err();
-  Subprocess tracer({"bpftrace", "-p", std::to_string(workload.pid()), PROBEMON_EVERY_PROBE_BT});
-  ASSERT_TRUE(tracer.waitForLine(std::regex("^ready$"), 30s)) << tracer.err();
-  workload.writeStdin("go\n");
-  ASSERT_TRUE(workload.waitForLine(std::regex("^done$"), 30s)) << workload.err();
-  // The last event; bpftrace may stop without reading what is still in its
-  // perf buffers, so let it print this one before asking it to stop.
-  ASSERT_TRUE(tracer.waitForLine(std::regex("^unregister probe.gauge "), 30s)) << tracer.out();
-  tracer.signal(SIGINT);
-  // Detaching every uprobe waits for RCU grace periods, slow on a loaded
-  // machine: allow for it, and say where bpftrace is stuck if it is.
-  ASSERT_EQ(tracer.wait(120s), 0) << tracer.describe() << "\n" << tracer.err();
-  ASSERT_TRUE(workload.waitForLine(std::regex("^detached$"), 30s))
-      << "a semaphore stayed set after bpftrace detached";
-  ASSERT_EQ(workload.wait(10s), 0) << workload.err();
+  const TracedRun traced = traceWorkload({
+      .workload = {"env", "PROBEMON_SAMPLE_MS=100", target.workload, "--plan", "probe.fast:6:1",
+                   "--plan", "probe.slow:2:30", "--threads", "2", "--counter", "probe.gauge=-1234",
+                   "--linger-ms", "1000"},
+      .tracer =
+          [](pid_t pid) {
+            return std::vector<std::string>{"bpftrace", "-p", std::to_string(pid),
+                                            PROBEMON_EVERY_PROBE_BT};
+          },
+      .before_stop =
+          [](Subprocess& tracer) {
+            // The last event: bpftrace drops what is still buffered when
+            // interrupted, so let it print this one first.
+            ASSERT_TRUE(tracer.waitForLine(std::regex("^unregister probe.gauge "), 30s))
+                << tracer.out();
+          },
+  });
+  ASSERT_EQ(traced.tracer_status, 0) << traced.err;
   const std::uint64_t after_ns = monotonicNowNs();
-  const std::string& out = tracer.out();
+  const std::string& out = traced.out;
   SCOPED_TRACE(out);
 
   // key -> key_id, consistent across every probe.

@@ -45,7 +45,7 @@ TracedRun traceWorkload(const TraceOptions& options) {
     tracer.signal(SIGINT);
     status = tracer.wait(60s);
   }
-  if (!status) fail("the tracer did not exit on SIGINT", workload, tracer);
+  if (!status) fail("the tracer did not exit on SIGINT: " + tracer.describe(), workload, tracer);
   if (!workload.waitForLine(std::regex("^detached$"), 30s)) {
     fail("the workload's semaphores did not return to 0 after the tracer exited with status " +
              std::to_string(*status),

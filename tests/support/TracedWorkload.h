@@ -24,7 +24,8 @@ struct TracedRun {
 };
 
 struct TraceOptions {
-  // The workload's argv, without --await-go and --await-detach.
+  // The workload's argv (it may start with env VAR=VALUE), without
+  // --await-go and --await-detach, which are appended.
   std::vector<std::string> workload{};
   // The tracer's argv for the workload's pid.
   std::function<std::vector<std::string>(pid_t)> tracer{};
