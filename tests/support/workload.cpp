@@ -127,7 +127,8 @@ int main(int argc, char** argv) {
                  "probe whose semaphore must be set before starting")
       ->check(CLI::IsMember({"wait__start", "wait__done", "counter__register",
                              "counter__unregister", "dynamic__value"}));
-  app.add_option("--linger-ms", linger_ms, "stay alive this long after the plans, counters live")
+  app.add_option("--linger-ms", linger_ms,
+                 "after its plans each thread stays alive this long; counters stay live")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--await-go", await_go, "after attach, wait for a line on stdin before starting");
   app.add_flag("--await-detach", await_detach, "before exiting, wait until every semaphore is 0");
@@ -196,7 +197,7 @@ int main(int argc, char** argv) {
     }
     std::vector<std::jthread> workers;
     for (int t = 0; t < threads; ++t) {
-      workers.emplace_back([&plans] {
+      workers.emplace_back([&plans, linger_ms] {
         for (const auto& plan : plans) {
           probemon::WaitCounterHandle handle(plan.key);
           for (std::int64_t i = 0; i < plan.count; ++i) {
@@ -204,6 +205,9 @@ int main(int argc, char** argv) {
             std::this_thread::sleep_for(std::chrono::milliseconds(plan.sleep_ms));
           }
         }
+        // Lingering here keeps the threads alive too, so a tracer can still
+        // resolve their stacks.
+        std::this_thread::sleep_for(std::chrono::milliseconds(linger_ms));
       });
     }
     for (const auto& hold : holds) {
@@ -214,7 +218,6 @@ int main(int argc, char** argv) {
       });
     }
     workers.clear();
-    std::this_thread::sleep_for(std::chrono::milliseconds(linger_ms));
   }
   say("done");
 
