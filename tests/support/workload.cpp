@@ -19,6 +19,7 @@
 // program is attached to it, so a test that needs every event to reach a BPF
 // tracer waits for the tracer to say it is ready (bpftrace's BEGIN runs after
 // every probe is attached) and then sends the line --await-go waits for.
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -168,10 +169,9 @@ int main(int argc, char** argv) {
   if (!await_probes.empty()) {
     const bool attached = waitFor(
         [&] {
-          for (const auto& probe : await_probes) {
-            if (!probemon::detail::probeAttached(probesByName().at(probe))) return false;
-          }
-          return true;
+          return std::ranges::all_of(await_probes, [](const std::string& probe) {
+            return probemon::detail::probeAttached(probesByName().at(probe));
+          });
         },
         std::chrono::seconds(timeout_s));
     if (!attached) {
@@ -224,10 +224,9 @@ int main(int argc, char** argv) {
   if (await_detach) {
     const bool detached = waitFor(
         [] {
-          for (const auto& [name, probe] : probesByName()) {
-            if (probemon::detail::probeAttached(probe)) return false;
-          }
-          return true;
+          return std::ranges::none_of(probesByName(), [](const auto& named) {
+            return probemon::detail::probeAttached(named.second);
+          });
         },
         std::chrono::seconds(timeout_s));
     if (!detached) {
