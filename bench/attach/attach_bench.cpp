@@ -154,7 +154,7 @@ void run(const std::string& tool, int rounds, long waits, double top_seconds);
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   CLI::App app{"probemon-bench-attach: the attached cost of probemon hist, side by side"};
   std::string tool = "probemon";
   int rounds = 7;
@@ -172,14 +172,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "probemon-bench-attach: needs root: run it with sudo\n");
     return 1;
   }
-
-  try {
-    run(tool, rounds, waits, top_seconds);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "probemon-bench-attach: %s\n", e.what());
-    return 1;
-  }
+  run(tool, rounds, waits, top_seconds);
   return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "probemon-bench-attach: %s\n", e.what());
+  return 1;
 }
 
 namespace {

@@ -44,9 +44,11 @@ Target processTarget(int pid) {
   }
   Target target;
   target.pid = pid;
+  // Through the process's root, so objects inside a container resolve.
+  const std::string root = proc + "/root";
   for (const auto& file : mappedFiles(pid)) {
-    // Through the process's root, so objects inside a container resolve.
-    const std::string path = proc + "/root" + file;
+    std::string path = root;
+    path += file;
     if (!isRegularFile(path)) continue;
     std::vector<UsdtProbe> probes;
     try {

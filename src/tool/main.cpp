@@ -51,9 +51,7 @@ void addInterval(CLI::App* sub, Options& o, const char* help) {
       ->check(CLI::Range(0.01, 86400.0));
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int runTool(int argc, char** argv) {
   using namespace probemon::tool;
   CLI::App app{
       "probemon: latency histograms, stuck waits, traces and counters from the "
@@ -136,6 +134,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "probemon: %s\n", e.what());
     return e.exitCode();
   } catch (const std::exception& e) {
+    std::fprintf(stderr, "probemon: %s\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return runTool(argc, argv);
+  } catch (const std::exception& e) {  // from setting up the command line
     std::fprintf(stderr, "probemon: %s\n", e.what());
     return 1;
   }

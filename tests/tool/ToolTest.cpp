@@ -46,7 +46,7 @@ std::vector<nlohmann::json> jsonLines(const std::string& out) {
 
 int log2Slot(std::uint64_t duration_ns, std::uint64_t unit_ns) {
   const std::uint64_t v = duration_ns / unit_ns;
-  return v == 0 ? 0 : std::bit_width(v) - 1;
+  return v == 0 ? 0 : static_cast<int>(std::bit_width(v)) - 1;
 }
 
 }  // namespace probemon::test
