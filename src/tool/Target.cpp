@@ -1,6 +1,10 @@
 #include "Target.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <fstream>
 #include <set>
@@ -12,10 +16,13 @@ namespace {
 
 // The file paths mapped into process `pid`, in order of first appearance.
 std::vector<std::string> mappedFiles(int pid) {
-  std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
+  const std::string path = "/proc/" + std::to_string(pid) + "/maps";
+  std::ifstream maps(path);
   if (!maps) {
-    throw ToolError("cannot read /proc/" + std::to_string(pid) +
-                    "/maps: run as root or as the owner of the process");
+    const std::string why = std::strerror(errno);
+    throw ToolError("cannot read " + path + ": " + why +
+                    (::geteuid() == 0 ? " (even as root: the kernel protects this process)"
+                                      : ": run as root or as the owner of the process"));
   }
   std::vector<std::string> files;
   std::set<std::string> seen;
