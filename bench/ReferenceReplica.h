@@ -1,7 +1,10 @@
 // A replica of the reference design (PyTorch's c10::monitor WaitCounter), the
 // yardstick for probemon's wait-counter benchmarks: every start() and stop()
 // reads steady_clock, start() fills a small inline vector with one context
-// per backend, and both loop over the key's backends. Benchmark-only code.
+// per backend, and both loop over the key's backends. Like the reference's
+// (defined in c10/util/WaitCounter.cpp), start() and stop() are defined in
+// their own translation unit, ReferenceReplica.cpp, so neither side of the
+// comparison is inlined into the benchmark loop. Benchmark-only code.
 #pragma once
 
 #include <probemon/WaitCounter.h>
@@ -45,18 +48,8 @@ class ReplicaWaitCounter {
     backends_.push_back(std::move(backend));
   }
 
-  SmallContexts start() {
-    const auto now = std::chrono::steady_clock::now();
-    SmallContexts ctxs;
-    ctxs.reserve(backends_.size());
-    for (const auto& backend : backends_) ctxs.push_back(backend->start(now));
-    return ctxs;
-  }
-
-  void stop(const SmallContexts& ctxs) {
-    const auto now = std::chrono::steady_clock::now();
-    for (std::size_t i = 0; i < ctxs.size(); ++i) backends_[i]->stop(now, ctxs[i]);
-  }
+  SmallContexts start();
+  void stop(const SmallContexts& ctxs);
 
  private:
   std::vector<std::unique_ptr<detail::WaitCounterBackendIf>> backends_;
