@@ -27,10 +27,15 @@ Threads& threads() {
 
 }  // namespace
 
+thread_local ThreadWaitState* ThreadWaitState::current_ = nullptr;
+thread_local bool ThreadWaitState::destroyed_ = false;
+
 ThreadWaitState* ThreadWaitState::create() {
+  if (destroyed_) return nullptr;
   // Frees this thread's state, and so its references, when the thread exits.
   thread_local std::unique_ptr<ThreadWaitState> owner = std::make_unique<ThreadWaitState>();
-  return owner.get();
+  current_ = owner.get();
+  return current_;
 }
 
 ThreadWaitState::ThreadWaitState() {
@@ -40,6 +45,8 @@ ThreadWaitState::ThreadWaitState() {
 }
 
 ThreadWaitState::~ThreadWaitState() {
+  current_ = nullptr;
+  destroyed_ = true;
   {
     Threads& t = threads();
     std::lock_guard lock(t.mu);
@@ -63,10 +70,23 @@ BackendSetRef* ThreadWaitState::acquireBackends(const WaitCounterImpl& impl) {
   return refill(slot, impl);
 }
 
-BackendSetRef* ThreadWaitState::refill(Slot& slot, const WaitCounterImpl& impl) {
+BackendSetRef* ThreadWaitState::newRef(const WaitCounterImpl& impl, bool cached) {
   auto snapshot = impl.backends();
   if (!snapshot.set || snapshot.set->active.empty()) return nullptr;
-  auto* fresh = new BackendSetRef(std::move(snapshot.set), impl, snapshot.version);
+  return new BackendSetRef(std::move(snapshot.set), impl, snapshot.version, cached);
+}
+
+BackendSetRef* ThreadWaitState::acquireUncached(const WaitCounterImpl& impl) {
+  return newRef(impl, /*cached=*/false);  // born with the wait's pin
+}
+
+std::uint64_t ThreadWaitState::nextSharedWaitId() {
+  return g_next_id_block.fetch_add(1, std::memory_order_relaxed);
+}
+
+BackendSetRef* ThreadWaitState::refill(Slot& slot, const WaitCounterImpl& impl) {
+  BackendSetRef* fresh = newRef(impl, /*cached=*/true);
+  if (fresh == nullptr) return nullptr;
   fresh->pin();  // not stale yet: only this thread knows it
   std::lock_guard lock(mu_);
   if (slot.ref != nullptr) slot.ref->uncache();

@@ -32,9 +32,11 @@ namespace probemon::detail {
 // drop the set or free the reference, and none does so under another.
 class BackendSetRef {
  public:
+  // Held by a cache slot (cached) or, for a thread without a cache, by the
+  // one wait it is made for.
   BackendSetRef(std::shared_ptr<const WaitBackendSet> set, const WaitCounterImpl& impl,
-                std::uint64_t version)
-      : set_(std::move(set)), impl_(impl), version_(version) {}
+                std::uint64_t version, bool cached)
+      : set_(std::move(set)), impl_(impl), version_(version), state_(cached ? kCached : 1) {}
   BackendSetRef(const BackendSetRef&) = delete;
   BackendSetRef& operator=(const BackendSetRef&) = delete;
 
@@ -97,19 +99,17 @@ class BackendSetRef {
   std::shared_ptr<const WaitBackendSet> set_;
   const WaitCounterImpl& impl_;
   const std::uint64_t version_;
-  std::atomic<std::uint64_t> state_{kCached};
+  std::atomic<std::uint64_t> state_;
 };
 
 class ThreadWaitState {
  public:
-  static ThreadWaitState& current() {
-    // initial-exec: one %fs-relative load instead of a __tls_get_addr call.
-    // Only a pointer lives in static TLS, so dlopen() users spend 8 bytes of
-    // its surplus; the state itself is owned by a thread_local that frees it
-    // at thread exit.
-    [[gnu::tls_model("initial-exec")]] static thread_local ThreadWaitState* state = nullptr;
-    if (__builtin_expect(state == nullptr, 0)) state = create();
-    return *state;
+  // This thread's state, or null once it has been destroyed at thread exit:
+  // a thread_local destroyed after it, or a static destructor of the main
+  // thread, may still time a wait (see acquireUncached()).
+  static ThreadWaitState* current() {
+    if (__builtin_expect(current_ == nullptr, 0)) return create();
+    return current_;
   }
 
   ThreadWaitState();
@@ -127,6 +127,11 @@ class ThreadWaitState {
   // stops), or null if the key has no backends.
   BackendSetRef* acquireBackends(const WaitCounterImpl& impl);
 
+  // The same for a thread whose state is gone: nothing cached, nothing
+  // reused, one reference per wait.
+  static BackendSetRef* acquireUncached(const WaitCounterImpl& impl);
+  static std::uint64_t nextSharedWaitId();
+
  private:
   friend void dropStaleBackendRefs();
 
@@ -137,8 +142,16 @@ class ThreadWaitState {
   static constexpr std::size_t kSlots = 16;  // direct-mapped by key address
 
   static ThreadWaitState* create();
+  static BackendSetRef* newRef(const WaitCounterImpl& impl, bool cached);
   void refillIds();
   BackendSetRef* refill(Slot& slot, const WaitCounterImpl& impl);
+
+  // initial-exec: one %fs-relative load instead of a __tls_get_addr call.
+  // Only these two trivially destructible words live in static TLS (dlopen()
+  // users spend 9 bytes of its surplus), and both stay readable until the
+  // thread is gone; the state itself is owned by a thread_local in create().
+  [[gnu::tls_model("initial-exec")]] static thread_local ThreadWaitState* current_;
+  [[gnu::tls_model("initial-exec")]] static thread_local bool destroyed_;
 
   // Held by this thread to change its slots and by dropStaleBackendRefs() to
   // read them; the thread reads its own slots without it.

@@ -55,12 +55,17 @@ namespace detail {
 WaitCounterHandle::WaitGuard WaitCounterImpl::startTimed(bool backends, bool start_probe) {
   using Guard = WaitCounterHandle::WaitGuard;
   Guard guard;
-  ThreadWaitState& thread = ThreadWaitState::current();
+  ThreadWaitState* thread = ThreadWaitState::current();
   const auto now = monotonicNow();
   guard.impl_ = this;
-  guard.wait_id_ = thread.nextWaitId();
+  if (thread != nullptr) [[likely]] {
+    guard.wait_id_ = thread->nextWaitId();
+    guard.backends_ = backends ? thread->acquireBackends(*this) : nullptr;
+  } else {  // this thread's state is already destroyed (thread exit)
+    guard.wait_id_ = ThreadWaitState::nextSharedWaitId();
+    guard.backends_ = backends ? ThreadWaitState::acquireUncached(*this) : nullptr;
+  }
   guard.start_ns_ = toNanos(now);
-  guard.backends_ = backends ? thread.acquireBackends(*this) : nullptr;
   guard.more_contexts_ = nullptr;
   if (guard.backends_ != nullptr) {
     const auto& active = guard.backends_->set().active;

@@ -145,6 +145,27 @@ TEST(WaitCounter, GuardMovedToAnotherThreadStopsThereAfterItsThreadExited) {
   EXPECT_EQ(log->live_backends, 0);
 }
 
+// Destroyed after the thread's probemon state (thread_locals die in reverse
+// order of construction), and times a wait all the same.
+struct WaitsWhenDestroyed {
+  ~WaitsWhenDestroyed() { auto guard = WaitCounterHandle("wc.thread.exit.late").start(); }
+};
+
+TEST(WaitCounter, WaitsTimedWhileTheThreadExitsStillReachTheirBackend) {
+  auto log = std::make_shared<WaitLog>();
+  ScopedWaitBackend backend(log);
+  std::thread exiting([] {
+    thread_local WaitsWhenDestroyed late;
+    static_cast<void>(late);
+    auto guard = WaitCounterHandle("wc.thread.exit.first").start();  // creates the state
+  });
+  exiting.join();
+  EXPECT_EQ(log->stopsOf("wc.thread.exit.first"), 1);
+  EXPECT_EQ(log->startsOf("wc.thread.exit.late"), 1);
+  EXPECT_EQ(log->stopsOf("wc.thread.exit.late"), 1);
+  EXPECT_EQ(log->unmatched_stops, 0);
+}
+
 TEST(WaitCounter, UnregisteringAnUnknownFactoryReturnsFalse) {
   RecordingFactory never_registered(std::make_shared<WaitLog>());
   EXPECT_FALSE(detail::unregisterWaitCounterBackend(&never_registered));
