@@ -85,9 +85,6 @@ class WaitCounterImpl : public WaitCounterHotState {
   std::atomic<bool> ready_{false};
 };
 
-// Every registered factory, in registration order.
-std::vector<std::shared_ptr<WaitCounterBackendFactoryIf>> registeredFactories();
-
 // The state of `key`, created (with backends attached) on first use.
 WaitCounterImpl& waitCounterFor(std::string_view key);
 

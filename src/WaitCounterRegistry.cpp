@@ -57,19 +57,13 @@ void syncAllKeys() {
 
 }  // namespace
 
-std::vector<std::shared_ptr<WaitCounterBackendFactoryIf>> registeredFactories() {
-  Registry& r = registry();
-  std::shared_lock lock(r.mu);
-  return r.factories;
-}
-
 void WaitCounterImpl::syncBackends() {
   std::lock_guard lock(attach_mu_);
   syncBackendsLocked();
 }
 
 void WaitCounterImpl::syncBackendsLocked() {
-  const auto factories = registeredFactories();
+  const auto factories = getRegisteredWaitCounterBackends();
   const auto current = backends().set;
   auto next = std::make_shared<WaitBackendSet>();
   for (const auto& factory : factories) {
@@ -179,7 +173,9 @@ bool unregisterWaitCounterBackend(const WaitCounterBackendFactoryIf* factory) {
 }
 
 std::vector<std::shared_ptr<WaitCounterBackendFactoryIf>> getRegisteredWaitCounterBackends() {
-  return registeredFactories();
+  Registry& r = registry();
+  std::shared_lock lock(r.mu);
+  return r.factories;
 }
 
 }  // namespace probemon::detail
