@@ -39,28 +39,30 @@ static __always_inline struct pm_counter *counter_of(const char *name, __u64 key
 	return bpf_map_lookup_elem(&counters, &key);
 }
 
-SEC("usdt")
-int BPF_USDT(handle_register, const char *name, __u64 key_id, int kind)
+/* counter__register and counter__unregister: count one of them in the key's
+ * record. */
+static __always_inline int count_registration(const char *name, __u64 key_id, int kind,
+					      bool unregister)
 {
 	struct pm_counter *c = counter_of(name, key_id, kind);
 
 	if (c) {
 		c->kind = kind;
-		__sync_fetch_and_add(&c->registered, 1);
+		__sync_fetch_and_add(unregister ? &c->unregistered : &c->registered, 1);
 	}
 	return 0;
 }
 
 SEC("usdt")
+int BPF_USDT(handle_register, const char *name, __u64 key_id, int kind)
+{
+	return count_registration(name, key_id, kind, false);
+}
+
+SEC("usdt")
 int BPF_USDT(handle_unregister, const char *name, __u64 key_id, int kind)
 {
-	struct pm_counter *c = counter_of(name, key_id, kind);
-
-	if (c) {
-		c->kind = kind;
-		__sync_fetch_and_add(&c->unregistered, 1);
-	}
-	return 0;
+	return count_registration(name, key_id, kind, true);
 }
 
 SEC("usdt")
