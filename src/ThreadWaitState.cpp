@@ -27,8 +27,8 @@ Threads& threads() {
 
 }  // namespace
 
-thread_local ThreadWaitState* ThreadWaitState::current_ = nullptr;
-thread_local bool ThreadWaitState::destroyed_ = false;
+constinit thread_local ThreadWaitState* ThreadWaitState::current_ = nullptr;
+constinit thread_local bool ThreadWaitState::destroyed_ = false;
 
 ThreadWaitState* ThreadWaitState::create() {
   if (destroyed_) return nullptr;
@@ -52,9 +52,10 @@ ThreadWaitState::~ThreadWaitState() {
     std::lock_guard lock(t.mu);
     std::erase(t.all, this);
   }
+  std::vector<BackendSetRef::SetPtr> unused;  // destroyed after the lock
   std::lock_guard lock(mu_);
   for (Slot& slot : slots_) {
-    if (slot.ref != nullptr) slot.ref->uncache();
+    if (slot.ref != nullptr) unused.push_back(slot.ref->retire());
   }
 }
 
@@ -63,21 +64,10 @@ void ThreadWaitState::refillIds() {
   end_id_ = next_id_ + kIdBlock;
 }
 
-BackendSetRef* ThreadWaitState::acquireBackends(const WaitCounterImpl& impl) {
-  Slot& slot =
-      slots_[(reinterpret_cast<std::uintptr_t>(&impl) / alignof(WaitCounterImpl)) % kSlots];
-  if (slot.impl == &impl && slot.ref != nullptr && slot.ref->pin()) return slot.ref;
-  return refill(slot, impl);
-}
-
-BackendSetRef* ThreadWaitState::newRef(const WaitCounterImpl& impl, bool cached) {
+BackendSetRef* ThreadWaitState::acquireUncached(const WaitCounterImpl& impl) {
   auto snapshot = impl.backends();
   if (!snapshot.set || snapshot.set->active.empty()) return nullptr;
-  return new BackendSetRef(std::move(snapshot.set), impl, snapshot.version, cached);
-}
-
-BackendSetRef* ThreadWaitState::acquireUncached(const WaitCounterImpl& impl) {
-  return newRef(impl, /*cached=*/false);  // born with the wait's pin
+  return new BackendSetRef(std::move(snapshot), impl, nullptr);  // born with the wait's pin
 }
 
 std::uint64_t ThreadWaitState::nextSharedWaitId() {
@@ -85,23 +75,42 @@ std::uint64_t ThreadWaitState::nextSharedWaitId() {
 }
 
 BackendSetRef* ThreadWaitState::refill(Slot& slot, const WaitCounterImpl& impl) {
-  BackendSetRef* fresh = newRef(impl, /*cached=*/true);
-  if (fresh == nullptr) return nullptr;
-  fresh->pin();  // not stale yet: only this thread knows it
+  auto snapshot = impl.backends();
+  if (!snapshot.set || snapshot.set->active.empty()) return nullptr;
+  auto* fresh = new BackendSetRef(std::move(snapshot), impl, this);  // born with the wait's pin
+  BackendSetRef::SetPtr unused;                                      // destroyed after the lock
   std::lock_guard lock(mu_);
-  if (slot.ref != nullptr) slot.ref->uncache();
+  if (slot.ref != nullptr) unused = slot.ref->retire();
   slot = {&impl, fresh};
+  // A registration whose scan ran between the snapshot and now did not see
+  // `fresh`: mark it here, so the next wait fetches the newer set.
+  if (fresh->outdated()) fresh->markStale();
   return fresh;
 }
 
 void dropStaleBackendRefs() {
+  std::vector<BackendSetRef::SetPtr> unused;  // destroyed after the locks
   Threads& t = threads();
   std::lock_guard lock(t.mu);
+  // Every thread's slots stay put until the drops are done: a reference is
+  // freed only by its owner's retire(), under the owner's mutex.
+  std::vector<std::unique_lock<std::mutex>> held;
+  std::vector<BackendSetRef*> stale;
+  held.reserve(t.all.size());
   for (ThreadWaitState* state : t.all) {
-    std::lock_guard slots_lock(state->mu_);
+    held.emplace_back(state->mu_);
     for (const auto& slot : state->slots_) {
-      if (slot.ref != nullptr && slot.ref->outdated()) slot.ref->markStale();
+      if (slot.ref != nullptr && slot.ref->outdated()) {
+        slot.ref->markStale();
+        stale.push_back(slot.ref);
+      }
     }
+  }
+  // One barrier for all: from here on every owner sees its marks, and every
+  // pin it took before is visible here.
+  if (stale.empty() || !heavyBarrier()) return;
+  for (BackendSetRef* ref : stale) {
+    if (auto set = ref->dropIfUnused()) unused.push_back(std::move(set));
   }
 }
 

@@ -34,7 +34,7 @@ std::int64_t toNanos(std::chrono::steady_clock::time_point t) {
 // into libstdc++; reading it here saves them on every timed wait. The clock
 // is the one the probe ABI promises and bpf_ktime_get_ns() reads.
 std::chrono::steady_clock::time_point monotonicNow() {
-  timespec ts{};
+  timespec ts;  // NOLINT(cppcoreguidelines-pro-type-member-init): filled in, cannot fail
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return std::chrono::steady_clock::time_point(std::chrono::seconds(ts.tv_sec) +
                                                std::chrono::nanoseconds(ts.tv_nsec));
@@ -47,67 +47,79 @@ WaitCounterHandle::WaitCounterHandle(std::string_view key) : hot_(detail::waitCo
 WaitCounterHandle::WaitGuard WaitCounterHandle::startTimed() {
   // start() saw someone listening; find out who.
   auto& impl = static_cast<detail::WaitCounterImpl&>(hot_);
-  return impl.startTimed(impl.backendCount() != 0, PROBEMON_PROBE_ENABLED(wait__start));
-}
-
-namespace detail {
-
-WaitCounterHandle::WaitGuard WaitCounterImpl::startTimed(bool backends, bool start_probe) {
-  using Guard = WaitCounterHandle::WaitGuard;
-  Guard guard;
-  ThreadWaitState* thread = ThreadWaitState::current();
+  const bool backends = impl.backendCount() != 0;
+  // impl_ stays null until the wait has fully started, so that if a
+  // backend's context storage cannot be allocated the guard is inert.
+  WaitGuard guard;
+  detail::ThreadWaitState* thread = detail::ThreadWaitState::current();
   const auto now = monotonicNow();
-  guard.impl_ = this;
   if (thread != nullptr) [[likely]] {
     guard.wait_id_ = thread->nextWaitId();
-    guard.backends_ = backends ? thread->acquireBackends(*this) : nullptr;
+    guard.backends_ = backends ? thread->acquireBackends(impl) : nullptr;
   } else {  // this thread's state is already destroyed (thread exit)
-    guard.wait_id_ = ThreadWaitState::nextSharedWaitId();
-    guard.backends_ = backends ? ThreadWaitState::acquireUncached(*this) : nullptr;
+    guard.wait_id_ = detail::ThreadWaitState::nextSharedWaitId();
+    guard.backends_ = backends ? detail::ThreadWaitState::acquireUncached(impl) : nullptr;
   }
   guard.start_ns_ = toNanos(now);
   guard.more_contexts_ = nullptr;
-  if (guard.backends_ != nullptr) {
-    const auto& active = guard.backends_->set().active;
-    if (active.size() > Guard::kInlineContexts) {
-      guard.more_contexts_ = new std::intptr_t[active.size() - Guard::kInlineContexts];
-    }
-    for (std::size_t i = 0; i < active.size(); ++i) {
-      const std::intptr_t ctx = active[i].backend->start(now);
-      if (i < Guard::kInlineContexts) {
-        guard.contexts_[i] = ctx;
-      } else {
-        guard.more_contexts_[i - Guard::kInlineContexts] = ctx;
+  if (detail::BackendSetRef* set = guard.backends_) {
+    if (set->size() > 1) [[unlikely]] {
+      try {
+        guard.startOtherBackends(now);
+      } catch (...) {
+        set->unpin(thread);
+        throw;
       }
     }
+    // The first backend outside any loop: most keys have one.
+    guard.contexts_[0] = set->backend(0).start(now);
   }
-  if (start_probe) {
-    PROBEMON_PROBE(wait__start, key_.name.c_str(), key_.id, guard.wait_id_,
+  guard.impl_ = &impl;
+  if (PROBEMON_PROBE_ENABLED(wait__start)) {
+    const detail::Key& key = impl.key();
+    PROBEMON_PROBE(wait__start, key.name.c_str(), key.id, guard.wait_id_,
                    static_cast<std::uint64_t>(guard.start_ns_));
   }
   return guard;
 }
 
-}  // namespace detail
-
 void WaitCounterHandle::WaitGuard::stopTimed() noexcept {
   const auto now = monotonicNow();
-  const detail::Key& key = std::exchange(impl_, nullptr)->key();
-  if (backends_ != nullptr) {
-    const auto& active = backends_->set().active;
-    for (std::size_t i = 0; i < active.size(); ++i) {
-      const std::intptr_t ctx =
-          i < kInlineContexts ? contexts_[i] : more_contexts_[i - kInlineContexts];
-      active[i].backend->stop(now, ctx);
+  const detail::WaitCounterImpl* impl = std::exchange(impl_, nullptr);
+  if (detail::BackendSetRef* set = backends_) {
+    set->backend(0).stop(now, contexts_[0]);
+    if (set->size() > 1) [[unlikely]] {
+      stopOtherBackends(now);
     }
-    backends_->unpin();
-    delete[] more_contexts_;
+    set->unpin(detail::ThreadWaitState::existing());
   }
   if (PROBEMON_PROBE_ENABLED(wait__done)) {
+    const detail::Key& key = impl->key();
     PROBEMON_PROBE(wait__done, key.name.c_str(), key.id, wait_id_,
                    static_cast<std::uint64_t>(start_ns_),
                    static_cast<std::uint64_t>(toNanos(now) - start_ns_));
   }
+}
+
+void WaitCounterHandle::WaitGuard::startOtherBackends(std::chrono::steady_clock::time_point now) {
+  const std::size_t size = backends_->size();
+  // Allocated before any backend hears of the wait: if it throws, none has.
+  if (size > kInlineContexts) {
+    more_contexts_ = new std::intptr_t[size - kInlineContexts];
+  }
+  for (std::size_t i = 1; i < size; ++i) {
+    const std::intptr_t ctx = backends_->backend(i).start(now);
+    (i < kInlineContexts ? contexts_[i] : more_contexts_[i - kInlineContexts]) = ctx;
+  }
+}
+
+void WaitCounterHandle::WaitGuard::stopOtherBackends(
+    std::chrono::steady_clock::time_point now) noexcept {
+  for (std::size_t i = 1; i < backends_->size(); ++i) {
+    backends_->backend(i).stop(
+        now, i < kInlineContexts ? contexts_[i] : more_contexts_[i - kInlineContexts]);
+  }
+  delete[] more_contexts_;
 }
 
 WaitCounterHandle::WaitGuard::WaitGuard(WaitGuard&& other) noexcept

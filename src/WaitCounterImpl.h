@@ -68,9 +68,6 @@ class WaitCounterImpl : public WaitCounterHotState {
   void markReady(std::unique_lock<std::mutex>& creation_lock);
   void awaitReady();
 
-  // Starts a timed wait. Out of line and cold relative to the detached path.
-  WaitCounterHandle::WaitGuard startTimed(bool backends, bool start_probe);
-
  private:
   void syncBackendsLocked();
 

@@ -84,7 +84,6 @@ class PROBEMON_API WaitCounterHandle {
 
    private:
     friend class WaitCounterHandle;
-    friend class detail::WaitCounterImpl;
 
     // Contexts of the first backends are kept inline; more spill to the heap.
     static constexpr std::size_t kInlineContexts = 2;
@@ -92,6 +91,8 @@ class PROBEMON_API WaitCounterHandle {
     // Only impl_ is initialized: an untimed guard costs one store.
     WaitGuard() noexcept : impl_(nullptr) {}  // NOLINT(cppcoreguidelines-pro-type-member-init)
     void stopTimed() noexcept;
+    void startOtherBackends(std::chrono::steady_clock::time_point now);
+    void stopOtherBackends(std::chrono::steady_clock::time_point now) noexcept;
 
     // Non-null only for a timed wait; every other member is valid only then.
     detail::WaitCounterImpl* impl_;

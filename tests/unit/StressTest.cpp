@@ -7,7 +7,10 @@
 #include <probemon/WaitCounter.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <latch>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -61,6 +64,67 @@ TEST(Stress, ExactCountsWhileBackendsAreRegisteredAndUnregistered) {
   EXPECT_EQ(churn->open_at_destruction, 0);
   EXPECT_EQ(churn->live_backends, 0);
   EXPECT_GT(churn_rounds.load(), 0);
+}
+
+// Guards handed from the threads that start them to threads that stop them,
+// while backends come and go: pins released off their thread must balance
+// the ones taken on it, and sets must be let go exactly once.
+TEST(Stress, WaitsStoppedOnOtherThreadsWhileBackendsAreRegisteredAndUnregistered) {
+  using Guard = WaitCounterHandle::WaitGuard;
+  auto permanent = std::make_shared<WaitLog>();
+  ScopedWaitBackend backend(permanent);
+  auto churn = std::make_shared<WaitLog>();
+  std::atomic<bool> stop_churn{false};
+  std::thread churner([&] {
+    while (!stop_churn.load()) {
+      ScopedWaitBackend transient(churn);
+      std::this_thread::yield();
+    }
+  });
+
+  constexpr int kPairs = 2;
+  constexpr int kWaits = 4000;
+  std::mutex mu;
+  std::condition_variable ready;
+  std::deque<Guard> handed;
+  int producers_left = kPairs;
+  std::vector<std::thread> threads;
+  for (int p = 0; p < kPairs; ++p) {
+    threads.emplace_back([&] {
+      WaitCounterHandle handle("stress.crossed");
+      for (int i = 0; i < kWaits; ++i) {
+        auto guard = handle.start();
+        std::lock_guard lock(mu);
+        handed.push_back(std::move(guard));
+        ready.notify_one();
+      }
+      std::lock_guard lock(mu);
+      --producers_left;
+      ready.notify_all();
+    });
+    threads.emplace_back([&] {
+      while (true) {
+        std::unique_lock lock(mu);
+        ready.wait(lock, [&] { return !handed.empty() || producers_left == 0; });
+        if (handed.empty()) return;
+        Guard guard = std::move(handed.front());
+        handed.pop_front();
+        lock.unlock();
+        guard.stop();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  stop_churn = true;
+  churner.join();
+
+  EXPECT_EQ(permanent->startsOf("stress.crossed"), kPairs * kWaits);
+  EXPECT_EQ(permanent->stopsOf("stress.crossed"), kPairs * kWaits);
+  EXPECT_EQ(churn->startsOf("stress.crossed"), churn->stopsOf("stress.crossed"));
+  EXPECT_EQ(permanent->unmatched_stops, 0);
+  EXPECT_EQ(churn->unmatched_stops, 0);
+  EXPECT_EQ(churn->open_at_destruction, 0);
+  EXPECT_EQ(churn->live_backends, 0) << "a set was never let go";
 }
 
 // A factory slow to create the backend of `slow_key`, to widen the window in

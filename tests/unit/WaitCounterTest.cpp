@@ -145,6 +145,56 @@ TEST(WaitCounter, GuardMovedToAnotherThreadStopsThereAfterItsThreadExited) {
   EXPECT_EQ(log->live_backends, 0);
 }
 
+TEST(WaitCounter, GuardStoppedOnAnotherThreadWhileItsThreadIdlesReleasesTheBackend) {
+  auto log = std::make_shared<WaitLog>();
+  ScopedWaitBackend backend(log);
+  std::optional<Guard> moved;
+  std::latch handed_over(1);
+  std::latch finish(1);
+  std::thread starter([&] {
+    moved.emplace(WaitCounterHandle("wc.moved.idle").start());
+    handed_over.count_down();
+    finish.wait();  // alive, its reference still cached, but idle
+  });
+  handed_over.wait();
+  backend.reset();
+  EXPECT_EQ(log->live_backends, 1) << "the open wait keeps its backend";
+  moved.reset();  // the last pin, released off its thread
+  EXPECT_EQ(log->stopsOf("wc.moved.idle"), 1);
+  EXPECT_EQ(log->live_backends, 0) << "the idle owner's reference kept the backend alive";
+  finish.count_down();
+  starter.join();
+  EXPECT_EQ(log->unmatched_stops, 0);
+  EXPECT_EQ(log->open_at_destruction, 0);
+}
+
+TEST(WaitCounter, WaitsStartedAndStoppedOnEachOthersThreadsAreCountedExactly) {
+  auto log = std::make_shared<WaitLog>();
+  ScopedWaitBackend backend(log);
+  constexpr int kWaits = 100;
+  std::vector<Guard> from_a;
+  std::vector<Guard> from_b;
+  WaitCounterHandle handle("wc.crossed");
+  std::thread a([&] {
+    for (int i = 0; i < kWaits; ++i) from_a.push_back(handle.start());
+  });
+  std::thread b([&] {
+    for (int i = 0; i < kWaits; ++i) from_b.push_back(handle.start());
+  });
+  a.join();
+  b.join();
+  std::thread stop_a([&] { from_a.clear(); });  // on threads that started none
+  std::thread stop_b([&] {
+    from_b.clear();
+    auto own = handle.start();  // and one of its own, locally pinned
+  });
+  stop_a.join();
+  stop_b.join();
+  EXPECT_EQ(log->startsOf("wc.crossed"), 2 * kWaits + 1);
+  EXPECT_EQ(log->stopsOf("wc.crossed"), 2 * kWaits + 1);
+  EXPECT_EQ(log->unmatched_stops, 0);
+}
+
 // Destroyed after the thread's probemon state (thread_locals die in reverse
 // order of construction), and times a wait all the same.
 struct WaitsWhenDestroyed {
