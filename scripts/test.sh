@@ -27,17 +27,18 @@ build() {
 
 unit_only=(-DCMAKE_BUILD_TYPE=Debug -DPROBEMON_BUILD_TOOL=OFF -DPROBEMON_BUILD_EXAMPLES=OFF
            -DPROBEMON_BUILD_BENCHMARKS=OFF)
+unit_targets=(probemon_unit_tests probemon_detached_cost_test probemon_no_membarrier_tests)
 
 echo "== unit and stress tests under ASan+UBSan"
-build build-asan "${unit_only[@]}" -DPROBEMON_SANITIZE=address,undefined -- probemon_unit_tests probemon_detached_cost_test
+build build-asan "${unit_only[@]}" -DPROBEMON_SANITIZE=address,undefined -- "${unit_targets[@]}"
 ctest --test-dir "$root/build-asan" -L unit --output-on-failure -j "$jobs"
 
 echo "== unit and stress tests under TSan"
-build build-tsan "${unit_only[@]}" -DPROBEMON_SANITIZE=thread -- probemon_unit_tests probemon_detached_cost_test
+build build-tsan "${unit_only[@]}" -DPROBEMON_SANITIZE=thread -- "${unit_targets[@]}"
 ctest --test-dir "$root/build-tsan" -L unit --output-on-failure -j "$jobs"
 
 echo "== unit and stress tests built without USDT"
-build build-nousdt "${unit_only[@]}" -DPROBEMON_WITH_USDT=OFF -- probemon_unit_tests probemon_detached_cost_test
+build build-nousdt "${unit_only[@]}" -DPROBEMON_WITH_USDT=OFF -- "${unit_targets[@]}"
 ctest --test-dir "$root/build-nousdt" -L unit --output-on-failure -j "$jobs"
 
 echo "== full build and the whole suite"
