@@ -127,6 +127,66 @@ TEST(Stress, WaitsStoppedOnOtherThreadsWhileBackendsAreRegisteredAndUnregistered
   EXPECT_EQ(churn->live_backends, 0) << "a set was never let go";
 }
 
+// The last registration round whose unregistration the calling thread saw
+// return before it started its current wait.
+thread_local int t_seen_unregistered = 0;
+
+// A backend of registration round `round`, counting the waits it hears of
+// from threads that had already seen that round unregistered: those must be
+// none, however the start races with the unregistration.
+class RoundBackend final : public detail::WaitCounterBackendIf {
+ public:
+  RoundBackend(int round, std::atomic<int>& late) : round_(round), late_(late) {}
+  std::intptr_t start(std::chrono::steady_clock::time_point /*now*/) noexcept override {
+    if (t_seen_unregistered >= round_) ++late_;
+    return 0;
+  }
+  void stop(std::chrono::steady_clock::time_point /*now*/,
+            std::intptr_t /*ctx*/) noexcept override {}
+
+ private:
+  const int round_;
+  std::atomic<int>& late_;
+};
+
+class RoundFactory final : public detail::WaitCounterBackendFactoryIf {
+ public:
+  RoundFactory(int round, std::atomic<int>& late) : round_(round), late_(late) {}
+  std::unique_ptr<detail::WaitCounterBackendIf> create(std::string_view /*key*/) noexcept override {
+    return std::make_unique<RoundBackend>(round_, late_);
+  }
+
+ private:
+  const int round_;
+  std::atomic<int>& late_;
+};
+
+TEST(Stress, NoWaitStartedAfterUnregistrationReturnedReachesTheBackend) {
+  constexpr int kRounds = 200;
+  std::atomic<int> late{0};
+  std::atomic<int> unregistered{0};  // the last round whose unregistration returned
+  std::atomic<bool> done{false};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < kThreads; ++t) {
+    workers.emplace_back([&] {
+      WaitCounterHandle handle("stress.rounds");
+      while (!done.load()) {
+        t_seen_unregistered = unregistered.load(std::memory_order_acquire);
+        auto guard = handle.start();
+      }
+    });
+  }
+  for (int round = 1; round <= kRounds; ++round) {
+    ScopedWaitBackend backend(std::make_unique<RoundFactory>(round, late));
+    std::this_thread::yield();
+    backend.reset();
+    unregistered.store(round, std::memory_order_release);
+  }
+  done = true;
+  for (auto& w : workers) w.join();
+  EXPECT_EQ(late.load(), 0);
+}
+
 // A factory slow to create the backend of `slow_key`, to widen the window in
 // which other threads find that key still being set up.
 class SlowFactory final : public detail::WaitCounterBackendFactoryIf {
