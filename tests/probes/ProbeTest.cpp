@@ -155,6 +155,50 @@ TEST_P(ProbeTest, BpftraceSeesEveryProbeWithItsArguments) {
   EXPECT_EQ(linesStartingWith(out, "end").size(), 1u);
 }
 
+// A tracer that attaches while a wait is open, timed for a backend, sees no
+// wait__start for it, and its wait__done with a wait id of its own.
+TEST_P(ProbeTest, WaitTimedBeforeTheTracerAttachedEndsWithAnId) {
+  PROBEMON_REQUIRE_TRACING("bpftrace");
+  const Target& target = GetParam();
+  const std::uint64_t before_ns = monotonicNowNs();
+  const TracedRun traced = traceWorkload({
+      .workload = {target.workload, "--backend", "--open-early", "probe.early", "--plan",
+                   "probe.after:2:0"},
+      .tracer =
+          [](pid_t pid) {
+            return std::vector<std::string>{"bpftrace", "-p", std::to_string(pid),
+                                            PROBEMON_EVERY_PROBE_BT};
+          },
+      .before_stop =
+          [](Subprocess& tracer) {
+            ASSERT_TRUE(tracer.waitForLine(std::regex("^done probe.after .*"), 30s))
+                << tracer.out();
+          },
+  });
+  ASSERT_EQ(traced.tracer_status, 0) << traced.err;
+  const std::string& out = traced.out;
+  SCOPED_TRACE(out);
+  std::set<std::uint64_t> start_ids;
+  for (const auto& row : linesStartingWith(out, "start")) {
+    ASSERT_EQ(row.size(), 5u);
+    EXPECT_EQ(row[1], "probe.after");
+    start_ids.insert(std::stoull(row[3]));
+  }
+  EXPECT_EQ(start_ids.size(), 2u);
+  int early_dones = 0;
+  for (const auto& row : linesStartingWith(out, "done")) {
+    ASSERT_EQ(row.size(), 6u);
+    if (row[1] != "probe.early") continue;
+    ++early_dones;
+    const std::uint64_t wait_id = std::stoull(row[3]);
+    EXPECT_NE(wait_id, 0u);
+    EXPECT_FALSE(start_ids.contains(wait_id)) << "wait_id reused: " << wait_id;
+    EXPECT_GE(std::stoull(row[4]), before_ns);  // start_ns: before the tracer came
+    EXPECT_GT(std::stoull(row[5]), 0u);
+  }
+  EXPECT_EQ(early_dones, 1);
+}
+
 // perf adds the probe from the object's notes (buildid cache), counts
 // wait__done while it runs the workload, and removes it again. perf 6.1
 // cannot rename SDT events, so -f gives ours a free name (wait__done_1 if a

@@ -5,7 +5,7 @@
 //       --plan test.b:3:20 --threads 2 --await-detach
 //
 // Sequence, each step printed on stdout as it happens:
-//   ready pid=PID                 at start
+//   ready pid=PID                 at start (after opening the --open-early waits)
 //   attached                      once every --await-attach probe is enabled
 //   go                            a line was read on stdin (--await-go)
 //   hold key=K tid=TID            a --hold wait is open (from its own thread)
@@ -99,6 +99,23 @@ std::optional<std::pair<std::string, std::vector<std::int64_t>>> parseSpec(std::
   return std::pair{std::string(text), numbers};
 }
 
+// A backend that ignores what it is told: with it every wait is timed, as in
+// a process with a real backend, whether or not a tracer is attached.
+class IgnoringBackend final : public probemon::detail::WaitCounterBackendIf {
+ public:
+  std::intptr_t start(std::chrono::steady_clock::time_point /*now*/) noexcept override { return 0; }
+  void stop(std::chrono::steady_clock::time_point /*now*/,
+            std::intptr_t /*ctx*/) noexcept override {}
+};
+
+class IgnoringFactory final : public probemon::detail::WaitCounterBackendFactoryIf {
+ public:
+  std::unique_ptr<probemon::detail::WaitCounterBackendIf> create(
+      std::string_view /*key*/) noexcept override {
+    return std::make_unique<IgnoringBackend>();
+  }
+};
+
 void say(const std::string& line) {
   static std::mutex mu;
   std::lock_guard lock(mu);
@@ -112,18 +129,24 @@ int main(int argc, char** argv) {
   std::vector<std::string> plan_texts;
   std::vector<std::string> counter_texts;
   std::vector<std::string> hold_texts;
+  std::vector<std::string> early_keys;
   std::vector<std::string> await_probes;
   int threads = 1;
   int linger_ms = 0;
   int timeout_s = 30;
   bool await_detach = false;
   bool await_go = false;
+  bool backend = false;
   app.add_option("--plan", plan_texts,
                  "KEY:COUNT:SLEEP_MS: COUNT waits on KEY, each sleeping SLEEP_MS, per thread");
   app.add_option("--threads", threads, "threads running every plan")->check(CLI::Range(1, 64));
   app.add_option("--counter", counter_texts, "KEY=VALUE: a DynamicCounter returning VALUE");
   app.add_option("--hold", hold_texts,
                  "KEY:MS: one wait on KEY held open MS ms, on its own thread");
+  app.add_flag("--backend", backend, "register a backend that ignores every wait");
+  app.add_option("--open-early", early_keys,
+                 "KEY: one wait on KEY opened before 'ready' and stopped when the plans "
+                 "start, so a tracer attached meanwhile sees only its end");
   app.add_option("--await-attach", await_probes,
                  "probe whose semaphore must be set before starting")
       ->check(CLI::IsMember({"wait__start", "wait__done", "counter__register",
@@ -165,6 +188,9 @@ int main(int argc, char** argv) {
     holds.push_back({spec->first, 1, spec->second[0]});
   }
 
+  if (backend) probemon::detail::registerWaitCounterBackend(std::make_unique<IgnoringFactory>());
+  std::vector<probemon::WaitCounterHandle::WaitGuard> early;
+  for (const auto& key : early_keys) early.push_back(probemon::WaitCounterHandle(key).start());
   say("ready pid=" + std::to_string(::getpid()));
   if (!await_probes.empty()) {
     const bool attached = waitFor(
@@ -188,6 +214,7 @@ int main(int argc, char** argv) {
     }
     say("go");
   }
+  early.clear();
 
   {
     std::vector<std::unique_ptr<probemon::DynamicCounter>> counters;
