@@ -54,29 +54,35 @@ std::vector<std::vector<std::string>> linesStartingWith(const std::string& text,
   return rows;
 }
 
-class ProbeTest : public ::testing::TestWithParam<Target> {};
-
-TEST_P(ProbeTest, BpftraceSeesEveryProbeWithItsArguments) {
-  PROBEMON_REQUIRE_TRACING("bpftrace");
-  const Target& target = GetParam();
-  const std::uint64_t before_ns = monotonicNowNs();
-  const TracedRun traced = traceWorkload({
-      .workload = {"env", "PROBEMON_SAMPLE_MS=100", target.workload, "--plan", "probe.fast:6:1",
-                   "--plan", "probe.slow:2:30", "--threads", "2", "--counter", "probe.gauge=-1234",
-                   "--linger-ms", "1000"},
+// Runs the workload under bpftrace with every_probe.bt until it printed a
+// line matching `last`: bpftrace drops what is still buffered when
+// interrupted, so the tracer is stopped only after the last event expected.
+TracedRun traceEveryProbe(std::vector<std::string> workload, const std::regex& last) {
+  return traceWorkload({
+      .workload = std::move(workload),
       .tracer =
           [](pid_t pid) {
             return std::vector<std::string>{"bpftrace", "-p", std::to_string(pid),
                                             PROBEMON_EVERY_PROBE_BT};
           },
       .before_stop =
-          [](Subprocess& tracer) {
-            // The last event: bpftrace drops what is still buffered when
-            // interrupted, so let it print this one first.
-            ASSERT_TRUE(tracer.waitForLine(std::regex("^unregister probe.gauge "), 30s))
-                << tracer.out();
+          [&last](Subprocess& tracer) {
+            ASSERT_TRUE(tracer.waitForLine(last, 30s)) << tracer.out();
           },
   });
+}
+
+class ProbeTest : public ::testing::TestWithParam<Target> {};
+
+TEST_P(ProbeTest, BpftraceSeesEveryProbeWithItsArguments) {
+  PROBEMON_REQUIRE_TRACING("bpftrace");
+  const Target& target = GetParam();
+  const std::uint64_t before_ns = monotonicNowNs();
+  const TracedRun traced =
+      traceEveryProbe({"env", "PROBEMON_SAMPLE_MS=100", target.workload, "--plan", "probe.fast:6:1",
+                       "--plan", "probe.slow:2:30", "--threads", "2", "--counter",
+                       "probe.gauge=-1234", "--linger-ms", "1000"},
+                      std::regex("^unregister probe.gauge "));
   ASSERT_EQ(traced.tracer_status, 0) << traced.err;
   const std::uint64_t after_ns = monotonicNowNs();
   const std::string& out = traced.out;
@@ -161,30 +167,22 @@ TEST_P(ProbeTest, WaitTimedBeforeTheTracerAttachedEndsWithAnId) {
   PROBEMON_REQUIRE_TRACING("bpftrace");
   const Target& target = GetParam();
   const std::uint64_t before_ns = monotonicNowNs();
-  const TracedRun traced = traceWorkload({
-      .workload = {target.workload, "--backend", "--open-early", "probe.early", "--plan",
-                   "probe.after:2:0"},
-      .tracer =
-          [](pid_t pid) {
-            return std::vector<std::string>{"bpftrace", "-p", std::to_string(pid),
-                                            PROBEMON_EVERY_PROBE_BT};
-          },
-      .before_stop =
-          [](Subprocess& tracer) {
-            ASSERT_TRUE(tracer.waitForLine(std::regex("^done probe.after .*"), 30s))
-                << tracer.out();
-          },
-  });
+  const TracedRun traced =
+      traceEveryProbe({target.workload, "--backend", "--open-early", "probe.early", "--plan",
+                       "probe.after:2:0", "--plan", "probe.last:1:0"},
+                      std::regex("^done probe.last "));
   ASSERT_EQ(traced.tracer_status, 0) << traced.err;
   const std::string& out = traced.out;
   SCOPED_TRACE(out);
+  std::map<std::string, int> starts;
   std::set<std::uint64_t> start_ids;
   for (const auto& row : linesStartingWith(out, "start")) {
     ASSERT_EQ(row.size(), 5u);
-    EXPECT_EQ(row[1], "probe.after");
+    ++starts[row[1]];
     start_ids.insert(std::stoull(row[3]));
   }
-  EXPECT_EQ(start_ids.size(), 2u);
+  EXPECT_EQ(starts, (std::map<std::string, int>{{"probe.after", 2}, {"probe.last", 1}}));
+  EXPECT_EQ(start_ids.size(), 3u);
   int early_dones = 0;
   for (const auto& row : linesStartingWith(out, "done")) {
     ASSERT_EQ(row.size(), 6u);
