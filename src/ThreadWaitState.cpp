@@ -64,10 +64,14 @@ void ThreadWaitState::refillIds() {
   end_id_ = next_id_ + kIdBlock;
 }
 
-BackendSetRef* ThreadWaitState::acquireUncached(const WaitCounterImpl& impl) {
+BackendSetRef* ThreadWaitState::newRef(const WaitCounterImpl& impl, const ThreadWaitState* owner) {
   auto snapshot = impl.backends();
   if (!snapshot.set || snapshot.set->active.empty()) return nullptr;
-  return new BackendSetRef(std::move(snapshot), impl, nullptr);  // born with the wait's pin
+  return new BackendSetRef(std::move(snapshot), impl, owner);  // born with the wait's pin
+}
+
+BackendSetRef* ThreadWaitState::acquireUncached(const WaitCounterImpl& impl) {
+  return newRef(impl, nullptr);
 }
 
 std::uint64_t ThreadWaitState::nextSharedWaitId() {
@@ -75,10 +79,9 @@ std::uint64_t ThreadWaitState::nextSharedWaitId() {
 }
 
 BackendSetRef* ThreadWaitState::refill(Slot& slot, const WaitCounterImpl& impl) {
-  auto snapshot = impl.backends();
-  if (!snapshot.set || snapshot.set->active.empty()) return nullptr;
-  auto* fresh = new BackendSetRef(std::move(snapshot), impl, this);  // born with the wait's pin
-  BackendSetRef::SetPtr unused;                                      // destroyed after the lock
+  BackendSetRef* fresh = newRef(impl, this);
+  if (fresh == nullptr) return nullptr;
+  BackendSetRef::SetPtr unused;  // destroyed after the lock
   std::lock_guard lock(mu_);
   if (slot.ref != nullptr) unused = slot.ref->retire();
   slot = {&impl, fresh};

@@ -72,6 +72,9 @@ class ThreadWaitState {
   static constexpr std::size_t kSlots = 16;
 
   static ThreadWaitState* create();
+  // A reference to the key's current set for `owner`'s slot (or, owner null,
+  // for one wait), pinned once; null if the key has no backends.
+  static BackendSetRef* newRef(const WaitCounterImpl& impl, const ThreadWaitState* owner);
   void refillIds();
   BackendSetRef* refill(Slot& slot, const WaitCounterImpl& impl);
 
