@@ -18,10 +18,8 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdio>
-#include <latch>
-#include <optional>
-#include <thread>
 
+#include "IdleThread.h"
 #include "RecordingBackends.h"
 
 namespace probemon::test {
@@ -44,39 +42,6 @@ bool forbidMembarrier() {
          syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0U, 0) == -1 && errno == ENOSYS;
 }
 
-using Guard = WaitCounterHandle::WaitGuard;
-
-// A thread that times one wait on `key`, then idles until told to time
-// another or to exit.
-class IdleThread {
- public:
-  explicit IdleThread(const char* key)
-      : thread_([this, key] {
-          { auto guard = WaitCounterHandle(key).start(); }
-          used_.count_down();
-          go_.wait();
-          if (wait_again_) {
-            auto guard = WaitCounterHandle(key).start();
-          }
-        }) {
-    used_.wait();
-  }
-  ~IdleThread() { finish(false); }
-
-  void finish(bool wait_again) {
-    if (!thread_.joinable()) return;
-    wait_again_ = wait_again;
-    go_.count_down();
-    thread_.join();
-  }
-
- private:
-  std::latch used_{1};
-  std::latch go_{1};
-  bool wait_again_ = false;
-  std::thread thread_;
-};
-
 TEST(NoMembarrier, IdleThreadLetsGoOfAnUnregisteredBackendAtItsNextWaitOnTheKey) {
   auto log = std::make_shared<WaitLog>();
   ScopedWaitBackend backend(log);
@@ -98,7 +63,7 @@ TEST(NoMembarrier, IdleThreadLetsGoOfAnUnregisteredBackendWhenItExits) {
   IdleThread idle("nomb.exit");
   backend.reset();
   EXPECT_EQ(log->live_backends, 1);
-  idle.finish(/*wait_again=*/false);
+  idle.finish();
   EXPECT_EQ(log->live_backends, 0);
   EXPECT_EQ(log->stopsOf("nomb.exit"), 1);
 }
@@ -106,21 +71,12 @@ TEST(NoMembarrier, IdleThreadLetsGoOfAnUnregisteredBackendWhenItExits) {
 TEST(NoMembarrier, WaitStoppedOffItsThreadStillReachesItsBackend) {
   auto log = std::make_shared<WaitLog>();
   ScopedWaitBackend backend(log);
-  std::optional<Guard> moved;
-  std::latch handed_over(1);
-  std::latch finish(1);
-  std::thread starter([&] {
-    moved.emplace(WaitCounterHandle("nomb.moved").start());
-    handed_over.count_down();
-    finish.wait();
-  });
-  handed_over.wait();
+  IdleThread starter("nomb.moved", IdleThread::FirstWait::HandedOver);
   backend.reset();
-  moved.reset();
+  starter.handedOver().reset();
   EXPECT_EQ(log->stopsOf("nomb.moved"), 1);
   EXPECT_EQ(log->unmatched_stops, 0);
-  finish.count_down();
-  starter.join();
+  starter.finish();
   EXPECT_EQ(log->live_backends, 0) << "let go when its thread exited";
   EXPECT_EQ(log->open_at_destruction, 0);
 }

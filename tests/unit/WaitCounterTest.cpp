@@ -4,11 +4,11 @@
 #include <probemon/WaitCounter.h>
 
 #include <future>
-#include <latch>
 #include <optional>
 #include <thread>
 #include <type_traits>
 
+#include "IdleThread.h"
 #include "RecordingBackends.h"
 
 namespace probemon::test {
@@ -116,18 +116,10 @@ TEST(WaitCounter, UnregisteredBackendSeesNoNewWaitsButFinishesOpenOnes) {
 TEST(WaitCounter, IdleThreadThatUsedABackendDoesNotKeepItAliveAfterUnregistration) {
   auto log = std::make_shared<WaitLog>();
   ScopedWaitBackend backend(log);
-  std::latch used(1);
-  std::latch finish(1);
-  std::thread idle([&] {
-    { auto guard = WaitCounterHandle("wc.idle.thread").start(); }
-    used.count_down();
-    finish.wait();  // alive, but starts no other wait
-  });
-  used.wait();
+  IdleThread idle("wc.idle.thread");
   backend.reset();
   EXPECT_EQ(log->live_backends, 0) << "a thread's cached reference kept the backend alive";
-  finish.count_down();
-  idle.join();
+  idle.finish();
   EXPECT_EQ(log->stopsOf("wc.idle.thread"), 1);
 }
 
@@ -148,22 +140,13 @@ TEST(WaitCounter, GuardMovedToAnotherThreadStopsThereAfterItsThreadExited) {
 TEST(WaitCounter, GuardStoppedOnAnotherThreadWhileItsThreadIdlesReleasesTheBackend) {
   auto log = std::make_shared<WaitLog>();
   ScopedWaitBackend backend(log);
-  std::optional<Guard> moved;
-  std::latch handed_over(1);
-  std::latch finish(1);
-  std::thread starter([&] {
-    moved.emplace(WaitCounterHandle("wc.moved.idle").start());
-    handed_over.count_down();
-    finish.wait();  // alive, its reference still cached, but idle
-  });
-  handed_over.wait();
+  IdleThread starter("wc.moved.idle", IdleThread::FirstWait::HandedOver);
   backend.reset();
   EXPECT_EQ(log->live_backends, 1) << "the open wait keeps its backend";
-  moved.reset();  // the last pin, released off its thread
+  starter.handedOver().reset();  // the last pin, released off its thread
   EXPECT_EQ(log->stopsOf("wc.moved.idle"), 1);
   EXPECT_EQ(log->live_backends, 0) << "the idle owner's reference kept the backend alive";
-  finish.count_down();
-  starter.join();
+  starter.finish();
   EXPECT_EQ(log->unmatched_stops, 0);
   EXPECT_EQ(log->open_at_destruction, 0);
 }
