@@ -23,19 +23,40 @@ constexpr int kThreads = 4;
 constexpr int kWaitsPerKey = 2000;
 const std::vector<std::string> kKeys = {"stress.a", "stress.b", "stress.c"};
 
+// Registers and unregisters a backend recording into `log`, over and over on
+// its own thread, until stop().
+class Churner {
+ public:
+  explicit Churner(std::shared_ptr<WaitLog> log)
+      : thread_([this, log = std::move(log)] {
+          while (!stopped_.load()) {
+            ScopedWaitBackend transient(log);
+            std::this_thread::yield();
+            ++rounds_;
+          }
+        }) {}
+  ~Churner() { stop(); }
+  Churner(const Churner&) = delete;
+  Churner& operator=(const Churner&) = delete;
+
+  // Returns how many rounds ran.
+  int stop() {
+    stopped_ = true;
+    if (thread_.joinable()) thread_.join();
+    return rounds_.load();
+  }
+
+ private:
+  std::atomic<bool> stopped_{false};
+  std::atomic<int> rounds_{0};
+  std::thread thread_;  // last: starts once the rest is constructed
+};
+
 TEST(Stress, ExactCountsWhileBackendsAreRegisteredAndUnregistered) {
   auto permanent = std::make_shared<WaitLog>();
   ScopedWaitBackend backend(permanent);
   auto churn = std::make_shared<WaitLog>();
-  std::atomic<bool> stop_churn{false};
-  std::atomic<int> churn_rounds{0};
-  std::thread churner([&] {
-    while (!stop_churn.load()) {
-      ScopedWaitBackend transient(churn);
-      std::this_thread::yield();
-      ++churn_rounds;
-    }
-  });
+  Churner churner(churn);
 
   std::latch start(kThreads);
   std::vector<std::thread> workers;
@@ -51,8 +72,7 @@ TEST(Stress, ExactCountsWhileBackendsAreRegisteredAndUnregistered) {
     });
   }
   for (auto& w : workers) w.join();
-  stop_churn = true;
-  churner.join();
+  const int churn_rounds = churner.stop();
 
   for (const auto& key : kKeys) {
     EXPECT_EQ(permanent->startsOf(key), kThreads * kWaitsPerKey) << key;
@@ -63,7 +83,7 @@ TEST(Stress, ExactCountsWhileBackendsAreRegisteredAndUnregistered) {
   EXPECT_EQ(churn->unmatched_stops, 0);
   EXPECT_EQ(churn->open_at_destruction, 0);
   EXPECT_EQ(churn->live_backends, 0);
-  EXPECT_GT(churn_rounds.load(), 0);
+  EXPECT_GT(churn_rounds, 0);
 }
 
 // Guards handed from the threads that start them to threads that stop them,
@@ -74,13 +94,7 @@ TEST(Stress, WaitsStoppedOnOtherThreadsWhileBackendsAreRegisteredAndUnregistered
   auto permanent = std::make_shared<WaitLog>();
   ScopedWaitBackend backend(permanent);
   auto churn = std::make_shared<WaitLog>();
-  std::atomic<bool> stop_churn{false};
-  std::thread churner([&] {
-    while (!stop_churn.load()) {
-      ScopedWaitBackend transient(churn);
-      std::this_thread::yield();
-    }
-  });
+  Churner churner(churn);
 
   constexpr int kPairs = 2;
   constexpr int kWaits = 4000;
@@ -115,8 +129,7 @@ TEST(Stress, WaitsStoppedOnOtherThreadsWhileBackendsAreRegisteredAndUnregistered
     });
   }
   for (auto& t : threads) t.join();
-  stop_churn = true;
-  churner.join();
+  churner.stop();
 
   EXPECT_EQ(permanent->startsOf("stress.crossed"), kPairs * kWaits);
   EXPECT_EQ(permanent->stopsOf("stress.crossed"), kPairs * kWaits);
