@@ -191,7 +191,7 @@ TEST_P(ProbeTest, WaitTimedBeforeTheTracerAttachedEndsWithAnId) {
     const std::uint64_t wait_id = std::stoull(row[3]);
     EXPECT_NE(wait_id, 0u);
     EXPECT_FALSE(start_ids.contains(wait_id)) << "wait_id reused: " << wait_id;
-    EXPECT_GE(std::stoull(row[4]), before_ns);  // start_ns: before the tracer came
+    EXPECT_GE(std::stoull(row[4]), before_ns);  // start_ns: taken in this run
     EXPECT_GT(std::stoull(row[5]), 0u);
   }
   EXPECT_EQ(early_dones, 1);
