@@ -10,6 +10,7 @@ packages=(
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
   systemtap-sdt-dev bpftrace linux-perf gdb
   libgtest-dev libbenchmark-dev libcli11-dev libfmt-dev nlohmann-json3-dev
+  python3 python3-dev python3-pytest
 )
 
 missing=()

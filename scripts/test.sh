@@ -7,7 +7,8 @@
 #
 # Stages: the unit and stress tests under ASan+UBSan and under TSan; the same
 # built without USDT (-DPROBEMON_WITH_USDT=OFF); then the full build and the
-# whole suite (ctest), tracer tests included.
+# whole suite (ctest), tracer tests and the Python package's pytest suite
+# (run by /usr/bin/python3, the interpreter the module is built for) included.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc)
@@ -26,7 +27,7 @@ build() {
 }
 
 unit_only=(-DCMAKE_BUILD_TYPE=Debug -DPROBEMON_BUILD_TOOL=OFF -DPROBEMON_BUILD_EXAMPLES=OFF
-           -DPROBEMON_BUILD_BENCHMARKS=OFF)
+           -DPROBEMON_BUILD_BENCHMARKS=OFF -DPROBEMON_BUILD_PYTHON=OFF)
 unit_targets=(probemon_unit_tests probemon_detached_cost_test probemon_no_membarrier_tests)
 
 echo "== unit and stress tests under ASan+UBSan"
