@@ -43,5 +43,5 @@ build build-nousdt "${unit_only[@]}" -DPROBEMON_WITH_USDT=OFF -- "${unit_targets
 ctest --test-dir "$root/build-nousdt" -L unit --output-on-failure -j "$jobs"
 
 echo "== full build and the whole suite"
-build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROBEMON_BUILD_PYTHON=ON
 ctest --test-dir "$root/build" --output-on-failure -j "$jobs"
