@@ -12,6 +12,9 @@
 
     depth = probemon.DynamicCounter("myapp.queue.depth", lambda: len(queue))
 
+    with probemon.profile("trace.json"):   # every Python call of every thread,
+        main()                            # waits, counters and GC: open in ui.perfetto.dev
+
 Wait counters fire the same USDT probes as the C++ library, so
 `sudo probemon hist -p <pid>` shows Python waits beside C++ ones. See
 docs/python.md.
@@ -19,11 +22,17 @@ docs/python.md.
 
 import functools as _functools
 import inspect as _inspect
+import os as _os
 
-from probemon import _probemon
+from probemon import _probemon, _profiler, memory
 from probemon._probemon import DynamicCounter
+from probemon._profiler import Profiler, profile
 
-__all__ = ["WaitCounter", "DynamicCounter"]
+# The profiler never records its own frames.
+_probemon._set_package_dir(_os.path.dirname(__file__) + _os.sep)
+_os.register_at_fork(after_in_child=_profiler._after_fork_in_child)
+
+__all__ = ["WaitCounter", "DynamicCounter", "Profiler", "profile", "memory"]
 
 
 class WaitCounter(_probemon.WaitCounter):

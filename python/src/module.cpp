@@ -4,7 +4,16 @@
 // (python/probemon/) hold the public API's Python parts.
 #include <Python.h>
 
+#include <string>
+
+#include <probemon/PythonTracer.h>
+
 #include "DynamicCounterType.h"
+#include "MemoryFunctions.h"
+#include "MemoryTracer.h"
+#include "ProfileFunction.h"
+#include "RecordingType.h"
+#include "Tracer.h"
 #include "WaitCounterType.h"
 
 namespace probemon::python {
@@ -15,9 +24,19 @@ PyObject* shutdown(PyObject* /*module*/, PyObject* /*unused*/) {
   Py_RETURN_NONE;
 }
 
+PyObject* setPackageDir(PyObject* /*module*/, PyObject* arg) {
+  PyObject* encoded = nullptr;
+  if (!PyUnicode_FSConverter(arg, &encoded)) return nullptr;
+  setOwnPackageDir(PyBytes_AS_STRING(encoded));
+  Py_DECREF(encoded);
+  Py_RETURN_NONE;
+}
+
 PyMethodDef module_methods[] = {
     {"_shutdown", shutdown, METH_NOARGS,
      PyDoc_STR("Called at exit: closes every DynamicCounter still open.")},
+    {"_set_package_dir", setPackageDir, METH_O,
+     PyDoc_STR("The probemon package's directory, whose frames the tracer never records.")},
     {nullptr, nullptr, 0, nullptr}};
 
 PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "probemon._probemon",
@@ -49,9 +68,14 @@ PyMODINIT_FUNC PyInit__probemon() {
     return nullptr;
   }
   if (!addWaitCounterTypes(module) || !addDynamicCounterType(module) ||
-      !registerShutdown(module)) {
+      !addTraceTargetType(module) || !addRecordingType(module) || !addMemoryFunctions(module) ||
+      !importTracerModules() || !registerShutdown(module)) {
     Py_DECREF(module);
     return nullptr;
   }
+  // The seed's pattern: the C++ core, which never includes Python.h, makes
+  // the Python tracer through this registration.
+  probemon::python_tracer::registerTracer(&Tracer::make);
+  probemon::python_tracer::registerMemoryTracer(&makeMemoryTracer);
   return module;
 }
