@@ -67,61 +67,77 @@ void ThreadTrace::gcStop() {
   gc_generation_ = -1;
 }
 
+std::shared_ptr<Result> ThreadTrace::makeResult(Result::Kind kind, std::string name,
+                                                std::string location, time_t start, time_t stop,
+                                                bool open_at_stop) const {
+  auto result = std::make_shared<Result>();
+  result->kind = kind;
+  result->name = std::move(name);
+  result->location = std::move(location);
+  result->tid = tid_;
+  result->start_ns = start;
+  result->end_ns = std::max(stop, start);
+  result->open_at_stop = open_at_stop;
+  return result;
+}
+
 void ThreadTrace::results(std::span<const python_tracer::CompressedEvent> enters,
                           const std::function<time_t(approx_time_t)>& toTime,
                           time_t end_time_ns, std::vector<std::shared_ptr<Result>>& out) const {
   const time_t end = stopped_ ? std::min(toTime(stopped_at_), end_time_ns) : end_time_ns;
-  const auto add = [&](Result::Kind kind, std::string name, std::string location, time_t start,
-                       time_t stop, bool open_at_stop) {
-    auto result = std::make_shared<Result>();
-    result->kind = kind;
-    result->name = std::move(name);
-    result->location = std::move(location);
-    result->tid = tid_;
-    result->start_ns = start;
-    result->end_ns = std::max(stop, start);
-    result->open_at_stop = open_at_stop;
-    out.push_back(std::move(result));
-  };
+  // Calls in the order they were entered, so a call precedes the calls it
+  // made: the recording keeps this order among calls with equal start and
+  // end times, and there the trace's order is what nests them. Null: left
+  // out (shorter than min_duration).
+  std::vector<std::shared_ptr<Result>> calls;
   struct Open {
+    std::size_t slot;  // in `calls`
     std::uint32_t site;
     time_t start;
   };
-  const auto close = [&](const Open& call, time_t stop, bool open_at_stop) {
+  std::vector<Open> open;
+  const auto enter = [&](std::uint32_t site, time_t start) {
+    open.push_back(Open{calls.size(), site, start});
+    calls.emplace_back();
+  };
+  const auto close = [&](time_t stop, bool open_at_stop) {
+    const Open call = open.back();
+    open.pop_back();
     if (!open_at_stop && stop - call.start < min_duration_ns_) return;
     const CallSite& site = sites_[call.site];
-    add(site.is_c ? Result::Kind::CCall : Result::Kind::PythonCall, site.name, site.location,
-        call.start, stop, open_at_stop);
+    calls[call.slot] = makeResult(site.is_c ? Result::Kind::CCall : Result::Kind::PythonCall,
+                                  site.name, site.location, call.start, stop, open_at_stop);
   };
 
-  std::vector<Open> open;
   const time_t started = toTime(started_at_);
   for (const StartFrame& frame : start_frames_) {
-    if (frame.recorded) open.push_back(Open{frame.site, started});
+    if (frame.recorded) enter(frame.site, started);
   }
   std::size_t next = 0;
   const auto enterUpTo = [&](std::uint64_t count) {
     for (; next < count && next < enters.size(); ++next) {
-      open.push_back(Open{static_cast<std::uint32_t>(enters[next].key_.value()),
-                          toTime(enters[next].enter_t_)});
+      enter(static_cast<std::uint32_t>(enters[next].key_.value()), toTime(enters[next].enter_t_));
     }
   };
   exits_.forEach([&](const CallExit& exit) {
     enterUpTo(exit.enters_before);
-    if (open.empty()) return;  // every recorded exit has its entry; kept safe anyway
-    close(open.back(), toTime(exit.t), false);
-    open.pop_back();
+    if (!open.empty()) close(toTime(exit.t), false);  // never empty; kept safe anyway
   });
   enterUpTo(enters.size());
-  for (; !open.empty(); open.pop_back()) close(open.back(), end, true);
+  while (!open.empty()) close(end, true);
+  for (auto& call : calls) {
+    if (call) out.push_back(std::move(call));
+  }
 
   for (const GcRun& run : gc_runs_) {
-    add(Result::Kind::GC, "gc (generation " + std::to_string(run.generation) + ")", {},
-        toTime(run.start), toTime(run.end), false);
+    out.push_back(makeResult(Result::Kind::GC,
+                             "gc (generation " + std::to_string(run.generation) + ")", {},
+                             toTime(run.start), toTime(run.end), false));
   }
   if (gc_generation_ >= 0) {
-    add(Result::Kind::GC, "gc (generation " + std::to_string(gc_generation_) + ")", {},
-        toTime(gc_started_), end, true);
+    out.push_back(makeResult(Result::Kind::GC,
+                             "gc (generation " + std::to_string(gc_generation_) + ")", {},
+                             toTime(gc_started_), end, true));
   }
 }
 

@@ -147,6 +147,8 @@ class ThreadTrace {
     ++enters_;
     return true;
   }
+  std::shared_ptr<Result> makeResult(Result::Kind kind, std::string name, std::string location,
+                                     time_t start, time_t stop, bool open_at_stop) const;
   [[gnu::noinline]] const CallSiteCache::Entry& cacheCode(PyObject* code);
   [[gnu::noinline]] const CallSiteCache::Entry& cacheCFunction(PyObject* function);
   [[gnu::noinline]] void closeUnreturnedCCalls();

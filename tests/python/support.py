@@ -11,6 +11,7 @@ import queue
 import re
 import subprocess
 import sys
+import textwrap
 import threading
 
 import pytest
@@ -126,3 +127,18 @@ def tool(args):
 
 def wait_attached(tool_process):
     tool_process.wait_for_line(r"^Tracing probemon ")
+
+
+def run_script(directory, source, *args, expect_status=0, env=None):
+    """Runs `source` (dedented) as directory/script.py with this interpreter, in
+    `directory`; fails the test unless it exits with `expect_status`. Returns the
+    CompletedProcess. A script starts with a known, short Python stack, which the
+    tests of stack depth and start frames need (pytest's own frames are many)."""
+    script = directory / "script.py"
+    script.write_text(textwrap.dedent(source))
+    result = subprocess.run([sys.executable, str(script), *args], cwd=directory,
+                            capture_output=True, text=True, timeout=120,
+                            env=env)
+    assert result.returncode == expect_status, (
+        f"exit status {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}")
+    return result
