@@ -12,9 +12,15 @@ import os
 
 @dataclasses.dataclass(frozen=True)
 class Options:
-    # Frames deeper than this on their thread's Python stack (1 = the
-    # thread's outermost frame) are not recorded; None: no limit.
+    # Calls more than this many levels below where the profile started are
+    # not recorded (on each thread: below the frame that makes its first
+    # call once recording runs; for `with probemon.profile()`, the frame of
+    # the `with` block). None: no limit.
     max_stack_depth: "int | None" = None
+    # Record the frames open when the profile starts (on every thread) as
+    # calls starting then. `python3 -m probemon run` turns it off, so its
+    # trace starts with the script.
+    record_open_frames: bool = True
     # Globs on a function's file (fnmatch: `*` also matches `/`). Relative
     # ones are taken from the current directory; a directory stands for
     # every file under it. With include_files, only matching files are
@@ -56,6 +62,7 @@ class Options:
             "exclude_files": self.exclude_files,
             "min_duration_ns": round(self.min_duration_us * 1e3),
             "log_c_calls": self.log_c_calls,
+            "record_open_frames": self.record_open_frames,
         }
 
 
@@ -109,6 +116,7 @@ def _bool(name, value):
 
 _CHECKS = {
     "max_stack_depth": lambda n, v: None if v is None else _int(n, v, 1),
+    "record_open_frames": _bool,
     "include_files": _globs,
     "exclude_files": _globs,
     "min_duration_us": _number,

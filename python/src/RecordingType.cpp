@@ -107,7 +107,7 @@ PyObject* recordingNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
                                    "record_counters", "record_python",      "record_gc",
                                    "process_name",   "max_stack_depth",     "include_files",
                                    "exclude_files",  "min_duration_ns",     "log_c_calls",
-                                   nullptr};
+                                   "record_open_frames", nullptr};
   long long max_events = 1'000'000;
   long long counter_interval_ns = 10'000'000;
   int record_waits = 1;
@@ -120,18 +120,20 @@ PyObject* recordingNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
   PyObject* exclude_files = nullptr;
   long long min_duration_ns = 0;
   int log_c_calls = 0;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$LLppppsnOOLp:Recording",
+  int record_open_frames = 1;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$LLppppsnOOLpp:Recording",
                                    const_cast<char**>(keywords), &max_events,
                                    &counter_interval_ns, &record_waits, &record_counters,
                                    &record_python, &record_gc, &process_name, &max_stack_depth,
                                    &include_files, &exclude_files, &min_duration_ns,
-                                   &log_c_calls)) {
+                                   &log_c_calls, &record_open_frames)) {
     return nullptr;
   }
   TracerConfig config;
   if (max_stack_depth > 0) config.max_stack_depth = static_cast<std::size_t>(max_stack_depth);
   config.min_duration_ns = min_duration_ns;
   config.log_c_calls = log_c_calls != 0;
+  config.record_open_frames = record_open_frames != 0;
   if (!stringList(include_files, "include_files", &config.include_files) ||
       !stringList(exclude_files, "exclude_files", &config.exclude_files)) {
     return nullptr;

@@ -11,6 +11,7 @@ ThreadTrace::ThreadTrace(RecordQueue& queue, CallSites& sites, const TracerConfi
       sites_(sites),
       tid_(tid),
       max_depth_(config.max_stack_depth),
+      record_open_frames_(config.record_open_frames),
       log_c_calls_(config.log_c_calls),
       min_duration_ns_(config.min_duration_ns) {
   stack_.reserve(256);
@@ -40,12 +41,17 @@ void ThreadTrace::openFramesAtStart(PyFrameObject* innermost, approx_time_t now)
   for (auto it = codes.rbegin(); it != codes.rend(); ++it) {
     const CallSiteCache::Entry* site = cache_.find(*it);
     if (site == nullptr) site = &cacheCode(*it);
-    const bool recorded = site->included && stack_.size() < max_depth_;
+    const bool recorded = site->included && record_open_frames_;
     start_frames_.push_back(StartFrame{site->site, recorded});
     stack_.push_back(static_cast<std::uint8_t>((site->included ? kIncluded : 0) |
                                                (recorded ? kRecorded : 0)));
     Py_DECREF(*it);
   }
+}
+
+void ThreadTrace::setDepthBase() {
+  depth_limit_ = stack_.size() + std::min(max_depth_, SIZE_MAX - stack_.size());
+  depth_base_pending_ = false;
 }
 
 void ThreadTrace::closeUnreturnedCCalls() {

@@ -43,7 +43,8 @@ class ThreadTrace {
   bool logCCalls() const { return log_c_calls_; }
 
   // The frames already open on this thread when tracing starts, from
-  // `innermost` outwards: they open at `now` and close at their returns.
+  // `innermost` outwards: they open at `now` (if record_open_frames) and
+  // close at their returns.
   void openFramesAtStart(PyFrameObject* innermost, approx_time_t now);
 
   // The profile function's events.
@@ -134,7 +135,10 @@ class ThreadTrace {
   // Opens a frame; records its entry if it passes the filters (`eligible`)
   // and the depth limit, and the recording has room.
   void push(std::uint8_t flags, bool eligible, std::uint32_t site, approx_time_t now) {
-    if (eligible && stack_.size() < max_depth_ && record(site, now)) {
+    if (depth_base_pending_) [[unlikely]] {
+      setDepthBase();
+    }
+    if (eligible && stack_.size() < depth_limit_ && record(site, now)) {
       flags |= kRecorded;
     }
     stack_.push_back(flags);
@@ -152,17 +156,24 @@ class ThreadTrace {
   [[gnu::noinline]] const CallSiteCache::Entry& cacheCode(PyObject* code);
   [[gnu::noinline]] const CallSiteCache::Entry& cacheCFunction(PyObject* function);
   [[gnu::noinline]] void closeUnreturnedCCalls();
+  // At the thread's first call after tracing started: max_stack_depth
+  // counts from the frame making it (for `with probemon.profile()`, the
+  // frame of the `with` block, once the profiler's own frames returned).
+  [[gnu::noinline]] void setDepthBase();
 
   RecordQueue& queue_;
   CallSites& sites_;
   const std::uint64_t tid_;
   const std::size_t max_depth_;
+  const bool record_open_frames_;
   const bool log_c_calls_;
   const time_t min_duration_ns_;
 
   ThreadSubqueue* sub_ = nullptr;  // taken on this thread's first recorded call
   CallSiteCache cache_;
   std::vector<std::uint8_t> stack_;
+  bool depth_base_pending_ = true;
+  std::size_t depth_limit_ = 0;  // calls are recorded while the stack is smaller
   std::uint64_t enters_ = 0;
   detail::EventBudget exits_budget_{INT64_MAX};  // bounded by the entries, which are capped
   detail::EventList<CallExit> exits_{exits_budget_};

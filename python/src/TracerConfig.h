@@ -11,9 +11,11 @@
 namespace probemon::python {
 
 struct TracerConfig {
-  // Frames deeper than this on their thread's Python stack (1 = the
-  // thread's outermost frame) are not recorded.
+  // Calls more than this many levels below the frames open when tracing
+  // started on their thread are not recorded.
   std::size_t max_stack_depth = std::numeric_limits<std::size_t>::max();
+  // Record the frames open when tracing starts, as calls starting then.
+  bool record_open_frames = true;
   // fnmatch(3) globs (no flags: `*` matches `/` too) on a function's
   // co_filename: if include_files is not empty, only matching files are
   // recorded; matches of exclude_files never are.

@@ -16,6 +16,8 @@ import threading
 
 import pytest
 
+import chrome_trace
+
 # Set by tests/python/CMakeLists.txt.
 TOOL = os.environ.get("PROBEMON_TOOL", "")
 
@@ -142,3 +144,31 @@ def run_script(directory, source, *args, expect_status=0, env=None):
     assert result.returncode == expect_status, (
         f"exit status {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}")
     return result
+
+
+FIB = textwrap.dedent("""
+    def fib(n):
+        return n if n < 2 else fib(n - 1) + fib(n - 2)
+""")
+
+
+def profiled(tmp_path, body, *, options="", prelude=""):
+    """Runs `body` inside `with probemon.profile(...)` in main() of a script
+    whose module frame calls main(); returns the trace."""
+    options = ", " + options if options else ""
+    run_script(tmp_path, "\n".join([
+        "import probemon",
+        textwrap.dedent(prelude),
+        "def main():",
+        f"    with probemon.profile('trace.json'{options}):",
+        textwrap.indent(textwrap.dedent(body).strip("\n"), " " * 8),
+        "",
+        "main()",
+    ]))
+    return chrome_trace.Trace(tmp_path / "trace.json")
+
+
+def line_of(tmp_path, text):
+    """The line number of the script line that starts with `text`."""
+    lines = (tmp_path / "script.py").read_text().splitlines()
+    return next(i for i, line in enumerate(lines, 1) if line.lstrip().startswith(text))

@@ -9,36 +9,8 @@ Each program runs as its own script, so its Python stack is short and known.
 import ast
 import textwrap
 
-from support import run_script
-from trace import Trace
-
-FIB = textwrap.dedent("""
-    def fib(n):
-        return n if n < 2 else fib(n - 1) + fib(n - 2)
-""")
-
-
-def profiled(tmp_path, body, *, options="", prelude=""):
-    """Runs `body` inside `with probemon.profile(...)` in main() of a script
-    whose module frame calls main(); returns the trace."""
-    options = ", " + options if options else ""
-    run_script(tmp_path, "\n".join([
-        "import probemon",
-        textwrap.dedent(prelude),
-        "def main():",
-        f"    with probemon.profile('trace.json'{options}):",
-        textwrap.indent(textwrap.dedent(body).strip("\n"), " " * 8),
-        "",
-        "main()",
-    ]))
-    return Trace(tmp_path / "trace.json")
-
-
-def line_of(tmp_path, text):
-    """The line number of the script line that starts with `text`."""
-    lines = (tmp_path / "script.py").read_text().splitlines()
-    return next(i for i, line in enumerate(lines, 1) if line.lstrip().startswith(text))
-
+from support import FIB, line_of, profiled, run_script
+from chrome_trace import Trace
 
 def test_recursion_is_recorded_call_by_call(tmp_path):
     trace = profiled(tmp_path, "fib(6)", prelude=FIB)
