@@ -120,9 +120,9 @@ class Profiler:
             memory.stop()
 
     def _drop_after_fork(self, parent):
-        # The C++ recording and its threads belong to the parent: the child
-        # leaves its copy alone.
-        self._recording._abandon_after_fork()
+        # The child's copy of the recording stops (its sampler thread was
+        # the parent's) and is dropped unexported.
+        self._recording.stop()
         self._recording = None
         self._memory = False
         self._forked_from = parent

@@ -26,7 +26,6 @@
 #include <memory>
 #include <new>
 #include <stdexcept>
-#include <string>
 #include <string_view>
 #include <unordered_set>
 
@@ -34,6 +33,7 @@
 
 #include <probemon/DynamicCounter.h>
 
+#include "Gil.h"
 #include "Keys.h"
 
 namespace probemon::python {
@@ -98,9 +98,7 @@ void close(DynamicCounterObject* self) {
   }
   self->counter = nullptr;  // under the GIL: a concurrent close() finds nothing to do
   open_counters->erase(self);
-  Py_BEGIN_ALLOW_THREADS;
-  delete counter;
-  Py_END_ALLOW_THREADS;
+  releasingGil([counter] { delete counter; });  // the destructor does not throw
 }
 
 PyObject* counterNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
@@ -140,23 +138,16 @@ PyObject* counterNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
   }
   CallbackState* state = self->state;
   DynamicCounter* counter = nullptr;
-  std::string error;
-  PyObject* error_type = nullptr;
-  Py_BEGIN_ALLOW_THREADS;
   try {
-    counter = new DynamicCounter(name, [state] { return sample(*state); });
+    releasingGil([&] { counter = new DynamicCounter(name, [state] { return sample(*state); }); });
   } catch (const std::invalid_argument& e) {  // the key is taken
-    error_type = PyExc_ValueError;
-    error = e.what();
+    PyErr_SetString(PyExc_ValueError, e.what());
   } catch (const std::bad_alloc&) {
-    error_type = PyExc_MemoryError;
+    PyErr_NoMemory();
   } catch (const std::exception& e) {  // a backend refused the counter
-    error_type = PyExc_RuntimeError;
-    error = e.what();
+    PyErr_SetString(PyExc_RuntimeError, e.what());
   }
-  Py_END_ALLOW_THREADS;
   if (counter == nullptr) {
-    PyErr_SetString(error_type, error.c_str());
     Py_DECREF(self);
     return nullptr;
   }

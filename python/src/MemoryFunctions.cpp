@@ -85,9 +85,10 @@ PyObject* memoryExport(PyObject* /*module*/, PyObject* arg) {
   Py_RETURN_NONE;
 }
 
+// In a child of fork(): the parent's tracer stops and its history is
+// dropped; the child traces only if it starts the tracer itself.
 PyObject* memoryAfterFork(PyObject* /*module*/, PyObject* /*unused*/) {
-  abandonMemoryTracerAfterFork(tracer.get());
-  (void)tracer.release();  // NOLINT(bugprone-unused-return-value): the parent's, never freed here
+  tracer.reset();
   running = false;
   Py_RETURN_NONE;
 }

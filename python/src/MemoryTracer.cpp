@@ -37,6 +37,7 @@
 #include <probemon/RecordQueue.h>
 
 #include "FrameWalk.h"
+#include "Gil.h"
 
 namespace probemon::python {
 namespace {
@@ -323,10 +324,10 @@ class MemoryTracer final : public python_tracer::PythonMemoryTracerBase {
         dropHistory();
         history_ = std::make_unique<History>(next_config);
         History* history = history_.get();
-        Py_BEGIN_ALLOW_THREADS;  // a sampler may hold the DynamicCounter locks waiting for the GIL
-        counter_ = std::make_unique<DynamicCounter>(kCounterKey,
-                                                    [history] { return history->tracedBytes(); });
-        Py_END_ALLOW_THREADS;
+        releasingGil([&] {
+          counter_ = std::make_unique<DynamicCounter>(
+              kCounterKey, [history] { return history->tracedBytes(); });
+        });
         history_->install();
       }
     } catch (...) {
@@ -354,22 +355,12 @@ class MemoryTracer final : public python_tracer::PythonMemoryTracerBase {
     PyGILState_Release(gil);
   }
 
-  // In a child of fork(): the hooks stop recording and nothing is freed or
-  // joined (the counter's sampler thread was the parent's).
-  void abandon() {
-    if (history_) history_->uninstall();
-    (void)counter_.release();  // NOLINT(bugprone-unused-return-value): leaked on purpose
-    (void)history_.release();  // NOLINT(bugprone-unused-return-value): its codes too
-  }
-
  private:
   void stopLocked() {
     if (counter_ == nullptr) return;
     hooks_stuck_ = !history_->uninstall();
     std::unique_ptr<DynamicCounter> counter = std::move(counter_);
-    Py_BEGIN_ALLOW_THREADS;
-    counter.reset();
-    Py_END_ALLOW_THREADS;
+    releasingGil([&] { counter.reset(); });
   }
 
   // GIL held.
@@ -394,8 +385,5 @@ std::unique_ptr<python_tracer::PythonMemoryTracerBase> makeMemoryTracer() {
 
 void setNextMemoryTracerConfig(MemoryTracerConfig config) { next_config = config; }
 
-void abandonMemoryTracerAfterFork(python_tracer::PythonMemoryTracerBase* tracer) {
-  if (auto* ours = dynamic_cast<MemoryTracer*>(tracer)) ours->abandon();
-}
 
 }  // namespace probemon::python

@@ -23,8 +23,4 @@ std::unique_ptr<python_tracer::PythonMemoryTracerBase> makeMemoryTracer();
 // The options of the memory tracers started from now on. GIL held.
 void setNextMemoryTracerConfig(MemoryTracerConfig config);
 
-// In a child of fork(): `tracer` (if it is ours) stops recording without
-// freeing or joining anything the parent's threads may hold. GIL held.
-void abandonMemoryTracerAfterFork(python_tracer::PythonMemoryTracerBase* tracer);
-
 }  // namespace probemon::python

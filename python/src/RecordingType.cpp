@@ -17,6 +17,7 @@
 
 #include <probemon/Recording.h>
 
+#include "Gil.h"
 #include "Tracer.h"
 
 namespace probemon::python {
@@ -47,28 +48,17 @@ void raiseCurrentException(const std::string& path = {}) {
   }
 }
 
-// Runs `action` with the GIL released; false with a Python exception set if
-// it threw.
+// Runs `action` with the GIL released; false with the Python exception for
+// what it threw set.
 template <typename Action>
 bool withoutGil(Action action, const std::string& path = {}) {
-  bool ok = true;
-  std::exception_ptr error;
-  Py_BEGIN_ALLOW_THREADS;
   try {
-    action();
+    releasingGil(action);
   } catch (...) {
-    error = std::current_exception();
-    ok = false;
+    raiseCurrentException(path);
+    return false;
   }
-  Py_END_ALLOW_THREADS;
-  if (!ok) {
-    try {
-      std::rethrow_exception(error);
-    } catch (...) {
-      raiseCurrentException(path);
-    }
-  }
-  return ok;
+  return true;
 }
 
 // A sequence of str as a vector of UTF-8 strings; false with TypeError set.
@@ -91,16 +81,7 @@ bool stringList(PyObject* sequence, const char* what, std::vector<std::string>* 
   return true;
 }
 
-// The C++ recording, or null with RuntimeError set if it was left to the
-// parent by fork().
-Recording* recordingOf(PyObject* op) {
-  Recording* recording = reinterpret_cast<RecordingObject*>(op)->recording;
-  if (recording == nullptr) {
-    PyErr_SetString(PyExc_RuntimeError,
-                    "probemon: this recording belongs to the parent process (fork())");
-  }
-  return recording;
-}
+Recording* recordingOf(PyObject* op) { return reinterpret_cast<RecordingObject*>(op)->recording; }
 
 PyObject* recordingNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
   static const char* keywords[] = {"max_events",     "counter_interval_ns", "record_waits",
@@ -162,7 +143,9 @@ void recordingDealloc(PyObject* op) {
   auto* self = reinterpret_cast<RecordingObject*>(op);
   PyTypeObject* type = Py_TYPE(op);
   if (Recording* recording = self->recording) {
-    withoutGil([recording] { delete recording; });  // stops it if running
+    if (!withoutGil([recording] { delete recording; })) {  // stops it if running
+      PyErr_WriteUnraisable(op);
+    }
   }
   delete self->config;
   type->tp_free(op);
@@ -172,7 +155,6 @@ void recordingDealloc(PyObject* op) {
 PyObject* recordingStart(PyObject* op, PyObject* /*unused*/) {
   auto* self = reinterpret_cast<RecordingObject*>(op);
   Recording* recording = recordingOf(op);
-  if (recording == nullptr) return nullptr;
   setNextTracerConfig(*self->config);
   const bool ok = withoutGil([recording] { recording->start(); });
   setNextTracerConfig(std::nullopt);  // if start() failed before making the tracer
@@ -182,7 +164,7 @@ PyObject* recordingStart(PyObject* op, PyObject* /*unused*/) {
 
 PyObject* recordingStop(PyObject* op, PyObject* /*unused*/) {
   Recording* recording = recordingOf(op);
-  if (recording == nullptr || !withoutGil([recording] { recording->stop(); })) return nullptr;
+  if (!withoutGil([recording] { recording->stop(); })) return nullptr;
   Py_RETURN_NONE;
 }
 
@@ -192,26 +174,14 @@ PyObject* recordingExport(PyObject* op, PyObject* arg) {
   const std::string path(PyBytes_AS_STRING(encoded), static_cast<std::size_t>(PyBytes_GET_SIZE(encoded)));
   Py_DECREF(encoded);
   Recording* recording = recordingOf(op);
-  if (recording == nullptr || !withoutGil([&] { recording->exportChromeTrace(path); }, path)) {
-    return nullptr;
-  }
-  Py_RETURN_NONE;
-}
-
-// In a child of fork(): the recording is the parent's. Its tracer stops
-// tracing here, and the C++ object is left alone, never stopped or freed:
-// its threads (the counter sampler) exist only in the parent.
-PyObject* recordingAbandon(PyObject* op, PyObject* /*unused*/) {
-  auto* self = reinterpret_cast<RecordingObject*>(op);
-  Tracer::abandonRunningAfterFork();
-  self->recording = nullptr;  // leaked on purpose
+  if (!withoutGil([&] { recording->exportChromeTrace(path); }, path)) return nullptr;
   Py_RETURN_NONE;
 }
 
 PyObject* recordingDropped(PyObject* op, void* /*closure*/) {
   Recording* recording = recordingOf(op);
   RecordingDrops drops;
-  if (recording == nullptr || !withoutGil([&] { drops = recording->dropped(); })) return nullptr;
+  if (!withoutGil([&] { drops = recording->dropped(); })) return nullptr;
   return Py_BuildValue("{sKsKsKsKsKsK}", "waits_over_cap", drops.waits_over_cap,
                        "python_calls_over_cap", drops.python_calls_over_cap, "instants_over_cap",
                        drops.instants_over_cap, "counter_samples_over_cap",
@@ -220,8 +190,7 @@ PyObject* recordingDropped(PyObject* op, void* /*closure*/) {
 }
 
 PyObject* recordingRunning(PyObject* op, void* /*closure*/) {
-  const Recording* recording = reinterpret_cast<RecordingObject*>(op)->recording;
-  return PyBool_FromLong(recording != nullptr && recording->running());
+  return PyBool_FromLong(recordingOf(op)->running());
 }
 
 PyMethodDef recording_methods[] = {
@@ -229,8 +198,6 @@ PyMethodDef recording_methods[] = {
     {"stop", recordingStop, METH_NOARGS, PyDoc_STR("Stops recording; idempotent.")},
     {"export_chrome_trace", recordingExport, METH_O,
      PyDoc_STR("Writes the Chrome/Perfetto trace JSON to a path; OSError if it cannot.")},
-    {"_abandon_after_fork", recordingAbandon, METH_NOARGS,
-     PyDoc_STR("In a child of fork(): drops the parent's recording without touching it.")},
     {nullptr, nullptr, 0, nullptr}};
 
 PyGetSetDef recording_getset[] = {

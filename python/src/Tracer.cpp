@@ -12,7 +12,6 @@ namespace {
 
 std::optional<TracerConfig> next_config;  // guarded by the GIL
 std::string own_package_dir;             // set once, at import
-Tracer* running_tracer = nullptr;         // guarded by the GIL
 
 // The pending Python exception as "Type: message", cleared: tracer errors
 // cross the C++ recording as std::runtime_error.
@@ -207,7 +206,6 @@ void Tracer::start() {
   }
   Py_DECREF(set);
   running_ = true;  // from here on, stopTracing() undoes what is done
-  running_tracer = this;
 
   tracing_.clear();
   const approx_time_t now = getApproximateTime();
@@ -242,14 +240,9 @@ void Tracer::startThread(PyFrameObject* innermost) {
   Py_DECREF(target);
 }
 
-void Tracer::abandonRunningAfterFork() {
-  if (running_tracer != nullptr) running_tracer->stopTracing();
-}
-
 void Tracer::stopTracing() {
   if (!running_) return;
   running_ = false;
-  running_tracer = nullptr;
   const approx_time_t now = getApproximateTime();
   forEachThread([](PyThreadState* t) {
     if (t->c_profilefunc == profileFunction && _PyEval_SetProfile(t, nullptr, nullptr) < 0) {

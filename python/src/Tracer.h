@@ -59,11 +59,6 @@ class Tracer final : public python_tracer::PythonTracerBase {
   // `innermost` is its innermost open frame. GIL held.
   void startThread(PyFrameObject* innermost);
 
-  // In a child of fork(): the tracer that was running in the parent stops
-  // tracing the child's thread and starting its threads, and stays
-  // stopped (its recording is the parent's). GIL held.
-  static void abandonRunningAfterFork();
-
  private:
   void start();  // GIL held; throws std::runtime_error with Python's reason
   void stopTracing();  // GIL held
