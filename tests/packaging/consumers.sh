@@ -3,7 +3,9 @@
 # against it three ways: find_package(probemon), pkg-config, and
 # add_subdirectory of the source tree; each consumer, shared and static, must
 # run and see its waits. Also checks the installed files and that the
-# installed library carries the probemon notes.
+# installed library carries the probemon notes, and, when the Python module
+# is built, that the installed package imports from the prefix with the
+# interpreter it was built for, using the prefix's libprobemon.so.
 #
 #   consumers.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
@@ -35,6 +37,29 @@ if grep -q "^PROBEMON_WITH_USDT:BOOL=ON" "$build/CMakeCache.txt"; then
     { echo "FAIL: installed libprobemon.so has no probemon notes" >&2; exit 1; }
 fi
 echo "ok: installed files"
+
+if grep -q "^PROBEMON_BUILD_PYTHON:BOOL=ON" "$build/CMakeCache.txt"; then
+  python=$(sed -n 's/^Python3_EXECUTABLE:[A-Z]*=//p' "$build/CMakeCache.txt")
+  pydir=$work/prefix/$(sed -n 's/^PROBEMON_PYTHON_INSTALL_DIR:[A-Z]*=//p' "$build/CMakeCache.txt")
+  [[ -f $pydir/probemon/__init__.py ]] || { echo "FAIL: no probemon package in $pydir" >&2; exit 1; }
+  (cd "$work" && PYTHONPATH=$pydir "$python" - "$work/prefix" <<'PY') || { echo "FAIL: the installed Python package" >&2; exit 1; }
+import json, os, sys
+import probemon
+prefix = os.path.realpath(sys.argv[1])
+assert os.path.realpath(probemon.__file__).startswith(prefix), probemon.__file__
+with open("/proc/self/maps") as maps:
+    libraries = {line.split()[-1] for line in maps if "libprobemon.so" in line}
+assert libraries and all(os.path.realpath(l).startswith(prefix) for l in libraries), libraries
+def work():
+    with probemon.WaitCounter("consumer.wait").guard():
+        pass
+with probemon.profile("consumer.json"):
+    work()
+names = [e["name"] for e in json.load(open("consumer.json"))["traceEvents"]]
+assert names.count("work") == 1 and names.count("consumer.wait") == 1, names
+PY
+  echo "ok: the installed Python package"
+fi
 
 cmake -S "$source/tests/consumer" -B "$work/find_package" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/find_package" >/dev/null
