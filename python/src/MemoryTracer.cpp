@@ -8,8 +8,8 @@
 // while it ran: when (getApproximateTime()), the address, the size, and the
 // allocation site, the innermost `frames` Python frames read from the frame
 // stack (FrameWalk.h) and interned, so each distinct site is stored once.
-// Each event takes 32 bytes; at most max_entries are stored, the rest are
-// counted as dropped. The bytes allocated while tracing and not yet freed
+// Each event takes 32 bytes (in huge-page chunks, the recording's storage);
+// at most max_entries are stored, the rest are counted as dropped. The bytes allocated while tracing and not yet freed
 // are a DynamicCounter, "python.memory.traced_bytes", so a recording that
 // runs meanwhile has them as a counter track.
 //
@@ -34,7 +34,7 @@
 
 #include <probemon/ApproximateClock.h>
 #include <probemon/DynamicCounter.h>
-#include <probemon/RecordQueue.h>
+#include <probemon/detail/EventList.h>
 
 #include "FrameWalk.h"
 #include "Gil.h"
@@ -91,7 +91,7 @@ struct Live {
 class History {
  public:
   explicit History(MemoryTracerConfig config)
-      : config_(config), budget_(config.max_entries), events_(budget_) {}
+      : config_(config), storage_(config.max_entries), events_(storage_) {}
 
   void install() {
     calibrateApproximateClock();
@@ -217,7 +217,7 @@ class History {
   std::function<time_t(approx_time_t)> converter_;
   time_t start_ns_ = 0;
   time_t stop_ns_ = 0;
-  detail::EventBudget budget_;
+  detail::EventStorage storage_;  // huge-page chunks: first touches cost less
   detail::EventList<MemoryEvent> events_;
   std::unordered_map<std::uintptr_t, Live> live_;
   std::atomic<std::int64_t> traced_bytes_{0};  // read by the DynamicCounter's sampler

@@ -5,15 +5,16 @@
 
 namespace probemon::python {
 
-ThreadTrace::ThreadTrace(RecordQueue& queue, CallSites& sites, const TracerConfig& config,
-                         std::uint64_t tid)
+ThreadTrace::ThreadTrace(RecordQueue& queue, detail::EventStorage& exits, CallSites& sites,
+                         const TracerConfig& config, std::uint64_t tid)
     : queue_(queue),
       sites_(sites),
       tid_(tid),
       max_depth_(config.max_stack_depth),
       record_open_frames_(config.record_open_frames),
       log_c_calls_(config.log_c_calls),
-      min_duration_ns_(config.min_duration_ns) {
+      min_duration_ns_(config.min_duration_ns),
+      exits_(exits) {
   stack_.reserve(256);
 }
 

@@ -28,6 +28,7 @@
 #include <probemon/PythonTracer.h>
 #include <probemon/RecordQueue.h>
 #include <probemon/Result.h>
+#include <probemon/detail/EventList.h>
 
 #include "CallSites.h"
 
@@ -35,7 +36,9 @@ namespace probemon::python {
 
 class ThreadTrace {
  public:
-  ThreadTrace(RecordQueue& queue, CallSites& sites, const TracerConfig& config, std::uint64_t tid);
+  // `exits` holds the exits of every thread of the tracer.
+  ThreadTrace(RecordQueue& queue, detail::EventStorage& exits, CallSites& sites,
+              const TracerConfig& config, std::uint64_t tid);
   ThreadTrace(const ThreadTrace&) = delete;
   ThreadTrace& operator=(const ThreadTrace&) = delete;
 
@@ -175,8 +178,7 @@ class ThreadTrace {
   bool depth_base_pending_ = true;
   std::size_t depth_limit_ = 0;  // calls are recorded while the stack is smaller
   std::uint64_t enters_ = 0;
-  detail::EventBudget exits_budget_{INT64_MAX};  // bounded by the entries, which are capped
-  detail::EventList<CallExit> exits_{exits_budget_};
+  detail::EventList<CallExit> exits_;
   approx_time_t started_at_ = 0;
   std::vector<StartFrame> start_frames_;
   std::vector<GcRun> gc_runs_;

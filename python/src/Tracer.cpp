@@ -180,7 +180,7 @@ Tracer::~Tracer() {
 }
 
 ThreadTrace& Tracer::newThread(std::uint64_t tid) {
-  threads_.push_back(std::make_unique<ThreadTrace>(queue_, sites_, config_, tid));
+  threads_.push_back(std::make_unique<ThreadTrace>(queue_, exits_, sites_, config_, tid));
   tracing_.push_back(threads_.back().get());
   return *threads_.back();
 }

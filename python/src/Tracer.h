@@ -22,12 +22,14 @@
 
 #include <Python.h>
 
+#include <limits>
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include <probemon/PythonTracer.h>
 #include <probemon/RecordQueue.h>
+#include <probemon/detail/EventList.h>
 
 #include "CallSites.h"
 #include "ThreadTrace.h"
@@ -68,6 +70,9 @@ class Tracer final : public python_tracer::PythonTracerBase {
   RecordQueue& queue_;
   const TracerConfig config_;
   CallSites sites_;
+  // The threads' exits: not capped, as every one belongs to an entry that
+  // the recording's max_events let in. Huge-page chunks, like the entries.
+  detail::EventStorage exits_{std::numeric_limits<std::int64_t>::max()};
   std::vector<std::unique_ptr<ThreadTrace>> threads_;  // in the order tracing started on them
   std::vector<ThreadTrace*> tracing_;                  // those of the current start()
   PyObject* self_ = nullptr;         // a TraceTarget naming this tracer while it runs
