@@ -19,7 +19,8 @@ std::string utf8(PyObject* str) {
       PyErr_Clear();
       return "?";
     }
-    std::string out(PyBytes_AS_STRING(escaped), static_cast<std::size_t>(PyBytes_GET_SIZE(escaped)));
+    std::string out(PyBytes_AS_STRING(escaped),
+                    static_cast<std::size_t>(PyBytes_GET_SIZE(escaped)));
     Py_DECREF(escaped);
     return out;
   }

@@ -81,8 +81,8 @@ class CallSiteCache {
  private:
   std::size_t slot(const void* identity) const {
     // Fibonacci hashing of the address; the low bits are alignment.
-    return static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(identity) >> 4) *
-                                    0x9E3779B97F4A7C15ULL >> 40) &
+    return static_cast<std::size_t>(
+               (reinterpret_cast<std::uintptr_t>(identity) >> 4) * 0x9E3779B97F4A7C15ULL >> 40) &
            mask_;
   }
   void grow();

@@ -53,8 +53,7 @@ struct CallbackState {
 };
 
 struct DynamicCounterObject {
-  PyObject_HEAD
-  PyObject* key;  // str
+  PyObject_HEAD PyObject* key;  // str
   CallbackState* state;
   DynamicCounter* counter;  // null once closed
 };
@@ -62,7 +61,8 @@ struct DynamicCounterObject {
 // Set at exit: sampler threads no longer take the GIL, no counter is made.
 std::atomic<bool> shutting_down{false};
 // Open counters, for closing them at exit. Guarded by the GIL.
-std::unordered_set<DynamicCounterObject*>* open_counters = new std::unordered_set<DynamicCounterObject*>;
+std::unordered_set<DynamicCounterObject*>* open_counters =
+    new std::unordered_set<DynamicCounterObject*>;
 
 std::int64_t sample(CallbackState& state) {
   if (shutting_down.load(std::memory_order_acquire)) {

@@ -9,8 +9,8 @@
 // allocation site, the innermost `frames` Python frames read from the frame
 // stack (FrameWalk.h) and interned, so each distinct site is stored once.
 // Each event takes 32 bytes (in huge-page chunks, the recording's storage);
-// at most max_entries are stored, the rest are counted as dropped. The bytes allocated while tracing and not yet freed
-// are a DynamicCounter, "python.memory.traced_bytes", so a recording that
+// at most max_entries are stored, the rest are counted as dropped. The bytes allocated while
+// tracing and not yet freed are a DynamicCounter, "python.memory.traced_bytes", so a recording that
 // runs meanwhile has them as a counter track.
 //
 // export_memory_history(path) writes the documented JSON history
@@ -73,7 +73,8 @@ struct SiteKeyHash {
   std::size_t operator()(const SiteKey& key) const {
     std::size_t h = key.frames.size();
     for (const FramePosition& f : key.frames) {
-      h = (h * 31 + reinterpret_cast<std::uintptr_t>(f.code)) * 31 + static_cast<std::size_t>(f.lasti);
+      h = (h * 31 + reinterpret_cast<std::uintptr_t>(f.code)) * 31 +
+          static_cast<std::size_t>(f.lasti);
     }
     return h;
   }
@@ -178,8 +179,9 @@ class History {
     const std::uint32_t site = currentSite();
     const auto address = reinterpret_cast<std::uintptr_t>(block);
     live_[address] = Live{size, site};
-    traced_bytes_.store(traced_bytes_.load(std::memory_order_relaxed) + static_cast<std::int64_t>(size),
-                        std::memory_order_relaxed);
+    traced_bytes_.store(
+        traced_bytes_.load(std::memory_order_relaxed) + static_cast<std::int64_t>(size),
+        std::memory_order_relaxed);
     events_.emplace(MemoryEvent{now, address, size, site, kAlloc});
   }
 
@@ -187,9 +189,9 @@ class History {
     const auto it = live_.find(reinterpret_cast<std::uintptr_t>(block));
     if (it == live_.end()) return;  // allocated before tracing started
     const approx_time_t now = getApproximateTime();
-    traced_bytes_.store(traced_bytes_.load(std::memory_order_relaxed) -
-                            static_cast<std::int64_t>(it->second.size),
-                        std::memory_order_relaxed);
+    traced_bytes_.store(
+        traced_bytes_.load(std::memory_order_relaxed) - static_cast<std::int64_t>(it->second.size),
+        std::memory_order_relaxed);
     events_.emplace(MemoryEvent{now, it->first, it->second.size, it->second.site, kFree});
     live_.erase(it);
   }
@@ -233,14 +235,13 @@ class History {
 std::string jsonString(PyObject* text) {
   static PyObject* encode = [] {
     PyObject* encoder = PyImport_ImportModule("json.encoder");
-    PyObject* f = encoder == nullptr ? nullptr
-                                     : PyObject_GetAttrString(encoder, "encode_basestring_ascii");
+    PyObject* f =
+        encoder == nullptr ? nullptr : PyObject_GetAttrString(encoder, "encode_basestring_ascii");
     Py_XDECREF(encoder);
     return f;
   }();
-  PyObject* quoted = encode == nullptr || text == nullptr
-                         ? nullptr
-                         : PyObject_CallOneArg(encode, text);
+  PyObject* quoted =
+      encode == nullptr || text == nullptr ? nullptr : PyObject_CallOneArg(encode, text);
   std::string out = "\"?\"";
   if (quoted != nullptr && PyUnicode_Check(quoted)) out = PyUnicode_AsUTF8(quoted);
   if (quoted == nullptr) PyErr_Clear();
@@ -257,23 +258,25 @@ void History::write(const std::string& path) {
   }
   const auto toTime = converter_ ? converter_ : clock_->makeConverter();
   std::string out;
-  out += "{\"format\":\"probemon-memory-history\",\"version\":1,\"pid\":" +
-         std::to_string(getpid()) + ",\"clock\":\"CLOCK_MONOTONIC\",\"start_ns\":" +
-         std::to_string(start_ns_) + ",\"stop_ns\":" +
-         (stop_ns_ != 0 ? std::to_string(stop_ns_) : std::string("null")) +
-         ",\"frames\":" + std::to_string(config_.frames) +
-         ",\"max_entries\":" + std::to_string(config_.max_entries) +
-         ",\"dropped\":{\"over_cap\":" + std::to_string(events_.droppedOverCap()) +
-         ",\"no_memory\":" + std::to_string(events_.droppedNoMemory()) +
-         "},\"traced_bytes\":" + std::to_string(tracedBytes()) + ",\"sites\":[";
+  out +=
+      "{\"format\":\"probemon-memory-history\",\"version\":1,\"pid\":" + std::to_string(getpid()) +
+      ",\"clock\":\"CLOCK_MONOTONIC\",\"start_ns\":" + std::to_string(start_ns_) +
+      ",\"stop_ns\":" + (stop_ns_ != 0 ? std::to_string(stop_ns_) : std::string("null")) +
+      ",\"frames\":" + std::to_string(config_.frames) +
+      ",\"max_entries\":" + std::to_string(config_.max_entries) +
+      ",\"dropped\":{\"over_cap\":" + std::to_string(events_.droppedOverCap()) +
+      ",\"no_memory\":" + std::to_string(events_.droppedNoMemory()) +
+      "},\"traced_bytes\":" + std::to_string(tracedBytes()) + ",\"sites\":[";
   for (std::size_t i = 0; i < site_list_.size(); ++i) {
     out += i == 0 ? "[" : ",[";
     const auto& frames = site_list_[i].frames;
     for (std::size_t j = 0; j < frames.size(); ++j) {
       PyCodeObject* code = frames[j].code;
-      const int line = PyCode_Addr2Line(code, frames[j].lasti * static_cast<int>(sizeof(_Py_CODEUNIT)));
+      const int line =
+          PyCode_Addr2Line(code, frames[j].lasti * static_cast<int>(sizeof(_Py_CODEUNIT)));
       out += (j == 0 ? "{\"function\":" : ",{\"function\":") + jsonString(code->co_qualname) +
-             ",\"file\":" + jsonString(code->co_filename) + ",\"line\":" + std::to_string(line) + "}";
+             ",\"file\":" + jsonString(code->co_filename) + ",\"line\":" + std::to_string(line) +
+             "}";
     }
     out += "]";
   }
@@ -325,8 +328,8 @@ class MemoryTracer final : public python_tracer::PythonMemoryTracerBase {
         history_ = std::make_unique<History>(next_config);
         History* history = history_.get();
         releasingGil([&] {
-          counter_ = std::make_unique<DynamicCounter>(
-              kCounterKey, [history] { return history->tracedBytes(); });
+          counter_ = std::make_unique<DynamicCounter>(kCounterKey,
+                                                      [history] { return history->tracedBytes(); });
         });
         history_->install();
       }
@@ -367,7 +370,8 @@ class MemoryTracer final : public python_tracer::PythonMemoryTracerBase {
   void dropHistory() {
     if (!history_) return;
     history_->releaseCodes();
-    if (hooks_stuck_) (void)history_.release();  // NOLINT(bugprone-unused-return-value): still hooked
+    if (hooks_stuck_)
+      (void)history_.release();  // NOLINT(bugprone-unused-return-value): still hooked
     history_.reset();
     hooks_stuck_ = false;
   }
@@ -384,6 +388,5 @@ std::unique_ptr<python_tracer::PythonMemoryTracerBase> makeMemoryTracer() {
 }
 
 void setNextMemoryTracerConfig(MemoryTracerConfig config) { next_config = config; }
-
 
 }  // namespace probemon::python

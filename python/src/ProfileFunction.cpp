@@ -16,8 +16,7 @@ namespace probemon::python {
 namespace {
 
 struct TraceTargetObject {
-  PyObject_HEAD
-  void* target;
+  PyObject_HEAD void* target;
 };
 
 PyTypeObject* target_type = nullptr;

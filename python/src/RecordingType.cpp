@@ -24,8 +24,7 @@ namespace probemon::python {
 namespace {
 
 struct RecordingObject {
-  PyObject_HEAD
-  Recording* recording;
+  PyObject_HEAD Recording* recording;
   TracerConfig* config;
 };
 
@@ -84,10 +83,12 @@ bool stringList(PyObject* sequence, const char* what, std::vector<std::string>* 
 Recording* recordingOf(PyObject* op) { return reinterpret_cast<RecordingObject*>(op)->recording; }
 
 PyObject* recordingNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
-  static const char* keywords[] = {"max_events",     "counter_interval_ns", "record_waits",
-                                   "record_counters", "record_python",      "record_gc",
-                                   "process_name",   "max_stack_depth",     "include_files",
-                                   "exclude_files",  "min_duration_ns",     "log_c_calls",
+  static const char* keywords[] = {"max_events",         "counter_interval_ns",
+                                   "record_waits",       "record_counters",
+                                   "record_python",      "record_gc",
+                                   "process_name",       "max_stack_depth",
+                                   "include_files",      "exclude_files",
+                                   "min_duration_ns",    "log_c_calls",
                                    "record_open_frames", nullptr};
   long long max_events = 1'000'000;
   long long counter_interval_ns = 10'000'000;
@@ -103,11 +104,10 @@ PyObject* recordingNew(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
   int log_c_calls = 0;
   int record_open_frames = 1;
   if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$LLppppsnOOLpp:Recording",
-                                   const_cast<char**>(keywords), &max_events,
-                                   &counter_interval_ns, &record_waits, &record_counters,
-                                   &record_python, &record_gc, &process_name, &max_stack_depth,
-                                   &include_files, &exclude_files, &min_duration_ns,
-                                   &log_c_calls, &record_open_frames)) {
+                                   const_cast<char**>(keywords), &max_events, &counter_interval_ns,
+                                   &record_waits, &record_counters, &record_python, &record_gc,
+                                   &process_name, &max_stack_depth, &include_files, &exclude_files,
+                                   &min_duration_ns, &log_c_calls, &record_open_frames)) {
     return nullptr;
   }
   TracerConfig config;
@@ -171,7 +171,8 @@ PyObject* recordingStop(PyObject* op, PyObject* /*unused*/) {
 PyObject* recordingExport(PyObject* op, PyObject* arg) {
   PyObject* encoded = nullptr;
   if (!PyUnicode_FSConverter(arg, &encoded)) return nullptr;
-  const std::string path(PyBytes_AS_STRING(encoded), static_cast<std::size_t>(PyBytes_GET_SIZE(encoded)));
+  const std::string path(PyBytes_AS_STRING(encoded),
+                         static_cast<std::size_t>(PyBytes_GET_SIZE(encoded)));
   Py_DECREF(encoded);
   Recording* recording = recordingOf(op);
   if (!withoutGil([&] { recording->exportChromeTrace(path); }, path)) return nullptr;

@@ -44,8 +44,8 @@ void ThreadTrace::openFramesAtStart(PyFrameObject* innermost, approx_time_t now)
     if (site == nullptr) site = &cacheCode(*it);
     const bool recorded = site->included && record_open_frames_;
     start_frames_.push_back(StartFrame{site->site, recorded});
-    stack_.push_back(static_cast<std::uint8_t>((site->included ? kIncluded : 0) |
-                                               (recorded ? kRecorded : 0)));
+    stack_.push_back(
+        static_cast<std::uint8_t>((site->included ? kIncluded : 0) | (recorded ? kRecorded : 0)));
     Py_DECREF(*it);
   }
 }
@@ -89,8 +89,8 @@ std::shared_ptr<Result> ThreadTrace::makeResult(Result::Kind kind, std::string n
 }
 
 void ThreadTrace::results(std::span<const python_tracer::CompressedEvent> enters,
-                          const std::function<time_t(approx_time_t)>& toTime,
-                          time_t end_time_ns, std::vector<std::shared_ptr<Result>>& out) const {
+                          const std::function<time_t(approx_time_t)>& toTime, time_t end_time_ns,
+                          std::vector<std::shared_ptr<Result>>& out) const {
   const time_t end = stopped_ ? std::min(toTime(stopped_at_), end_time_ns) : end_time_ns;
   // Calls in the order they were entered, so a call precedes the calls it
   // made: the recording keeps this order among calls with equal start and

@@ -11,7 +11,7 @@ namespace probemon::python {
 namespace {
 
 std::optional<TracerConfig> next_config;  // guarded by the GIL
-std::string own_package_dir;             // set once, at import
+std::string own_package_dir;              // set once, at import
 
 // The pending Python exception as "Type: message", cleared: tracer errors
 // cross the C++ recording as std::runtime_error.
@@ -82,8 +82,8 @@ PyObject* gcCallback(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
   if (tstate->c_profilefunc != profileFunction) Py_RETURN_NONE;  // not a traced thread
   auto* thread = static_cast<ThreadTrace*>(traceTarget(tstate->c_profileobj));
   if (PyUnicode_Check(args[0]) && PyUnicode_CompareWithASCIIString(args[0], "start") == 0) {
-    PyObject* generation = PyDict_Check(args[1]) ? PyDict_GetItemString(args[1], "generation")
-                                                 : nullptr;  // borrowed
+    PyObject* generation =
+        PyDict_Check(args[1]) ? PyDict_GetItemString(args[1], "generation") : nullptr;  // borrowed
     const long value = generation != nullptr ? PyLong_AsLong(generation) : -1;
     if (value < 0) {
       PyErr_Clear();
@@ -100,8 +100,8 @@ PyMethodDef thread_hook_def = {
     "probemon_thread_hook", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(threadHook)),
     METH_FASTCALL, PyDoc_STR("Starts probemon's tracer on a new thread (threading.setprofile).")};
 PyMethodDef gc_callback_def = {
-    "probemon_gc_callback",
-    reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(gcCallback)), METH_FASTCALL,
+    "probemon_gc_callback", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(gcCallback)),
+    METH_FASTCALL,
     PyDoc_STR("Records garbage-collector runs for probemon's tracer (gc.callbacks).")};
 
 // The threading and gc modules, imported when the module is: importing
@@ -198,8 +198,8 @@ void Tracer::start() {
   setTraceTarget(self_, this);
   Py_CLEAR(previous_thread_hook_);
   previous_thread_hook_ = callThreading("getprofile", nullptr);
-  PyObject* set = previous_thread_hook_ == nullptr ? nullptr
-                                                   : callThreading("setprofile", thread_hook_);
+  PyObject* set =
+      previous_thread_hook_ == nullptr ? nullptr : callThreading("setprofile", thread_hook_);
   if (set == nullptr) {
     setTraceTarget(self_, nullptr);
     throwPythonError("cannot trace the threads the threading module starts");
@@ -219,7 +219,8 @@ void Tracer::start() {
       thread.openFramesAtStart(innermost, now);
       Py_XDECREF(innermost);
       PyObject* target = newTraceTarget(&thread);
-      const int set_profile = target == nullptr ? -1 : _PyEval_SetProfile(t, profileFunction, target);
+      const int set_profile =
+          target == nullptr ? -1 : _PyEval_SetProfile(t, profileFunction, target);
       Py_XDECREF(target);
       if (set_profile < 0) throwPythonError("cannot install the profile function");
     });

@@ -62,8 +62,8 @@ class Tracer final : public python_tracer::PythonTracerBase {
   void startThread(PyFrameObject* innermost);
 
  private:
-  void start();  // GIL held; throws std::runtime_error with Python's reason
-  void stopTracing();  // GIL held
+  void start();                         // GIL held; throws std::runtime_error with Python's reason
+  void stopTracing();                   // GIL held
   void setGcCallback(bool registered);  // GIL held
   ThreadTrace& newThread(std::uint64_t tid);
 

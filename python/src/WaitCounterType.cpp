@@ -29,16 +29,14 @@ namespace {
 using WaitGuard = WaitCounterHandle::WaitGuard;
 
 struct WaitCounterObject {
-  PyObject_HEAD
-  WaitCounterHandle handle;
+  PyObject_HEAD WaitCounterHandle handle;
   PyObject* key;  // the str the counter was made with
 };
 
 // A guard opens its wait in __enter__ and stops it in __exit__; it may be
 // entered again after that. The WaitGuard lives in `storage` while entered.
 struct GuardObject {
-  PyObject_HEAD
-  WaitCounterObject* counter;  // strong
+  PyObject_HEAD WaitCounterObject* counter;  // strong
   bool entered;
   alignas(WaitGuard) unsigned char storage[sizeof(WaitGuard)];
 
@@ -164,8 +162,9 @@ PyType_Slot counter_slots[] = {
     {Py_tp_repr, reinterpret_cast<void*>(counterRepr)},
     {Py_tp_methods, counter_methods},
     {Py_tp_getset, counter_getset},
-    {Py_tp_doc, const_cast<char*>(
-                    "WaitCounter(key): times waits under `key`, like probemon::WaitCounterHandle.")},
+    {Py_tp_doc,
+     const_cast<char*>(
+         "WaitCounter(key): times waits under `key`, like probemon::WaitCounterHandle.")},
     {0, nullptr}};
 
 PyType_Spec counter_spec = {"probemon._probemon.WaitCounter", sizeof(WaitCounterObject), 0,

@@ -39,9 +39,15 @@ PyMethodDef module_methods[] = {
      PyDoc_STR("The probemon package's directory, whose frames the tracer never records.")},
     {nullptr, nullptr, 0, nullptr}};
 
-PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "probemon._probemon",
-                          PyDoc_STR("The extension module of the probemon package."), -1,
-                          module_methods, nullptr, nullptr, nullptr, nullptr};
+PyModuleDef module_def = {PyModuleDef_HEAD_INIT,
+                          "probemon._probemon",
+                          PyDoc_STR("The extension module of the probemon package."),
+                          -1,
+                          module_methods,
+                          nullptr,
+                          nullptr,
+                          nullptr,
+                          nullptr};
 
 // Runs `shutdown` at exit, while the interpreter is still whole.
 bool registerShutdown(PyObject* module) {
