@@ -8,6 +8,7 @@
 #include <string>
 #include <system_error>
 
+#include "Errors.h"
 #include "MemoryTracer.h"
 
 namespace probemon::python {
@@ -69,11 +70,7 @@ PyObject* memoryExport(PyObject* /*module*/, PyObject* arg) {
   try {
     tracer->export_memory_history(path);
   } catch (const std::system_error& e) {
-    PyObject* error = PyObject_CallFunction(PyExc_OSError, "isO", e.code().value(), e.what(), arg);
-    if (error != nullptr) {
-      PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(error)), error);
-      Py_DECREF(error);
-    }
+    setOSError(e, arg);
     return nullptr;
   } catch (const std::logic_error& e) {
     PyErr_SetString(PyExc_RuntimeError, e.what());

@@ -17,6 +17,7 @@
 
 #include <probemon/Recording.h>
 
+#include "Errors.h"
 #include "Gil.h"
 #include "Tracer.h"
 
@@ -35,12 +36,11 @@ void raiseCurrentException(const std::string& path = {}) {
   } catch (const std::bad_alloc&) {
     PyErr_NoMemory();
   } catch (const std::system_error& e) {
-    // OSError(errno, message, filename) picks FileNotFoundError & co.
-    PyObject* error = PyObject_CallFunction(PyExc_OSError, "isN", e.code().value(), e.what(),
-                                            PyUnicode_DecodeFSDefault(path.c_str()));
-    if (error != nullptr) {
-      PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(error)), error);
-      Py_DECREF(error);
+    PyObject* filename =
+        path.empty() ? Py_NewRef(Py_None) : PyUnicode_DecodeFSDefault(path.c_str());
+    if (filename != nullptr) {
+      setOSError(e, filename);
+      Py_DECREF(filename);
     }
   } catch (const std::exception& e) {
     PyErr_SetString(path.empty() ? PyExc_RuntimeError : PyExc_OSError, e.what());
