@@ -20,6 +20,7 @@ record: the profile that was running in the parent is dropped in the child
 writes nothing); the child may start a profile of its own.
 """
 
+import atexit
 import os
 
 from probemon import _options, _probemon, memory
@@ -154,3 +155,11 @@ def _after_fork_in_child():
     if _active is not None:
         _active._drop_after_fork(os.getppid())
         _active = None
+
+
+@atexit.register
+def _stop_at_exit():
+    # A profile never stopped stops while the interpreter is whole (its
+    # sampler may be running a DynamicCounter callback); it is not written.
+    if _active is not None:
+        _active.stop()
