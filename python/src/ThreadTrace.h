@@ -137,7 +137,8 @@ class ThreadTrace {
 
   // Opens a frame; records its entry if it passes the filters (`eligible`)
   // and the depth limit, and the recording has room.
-  void push(std::uint8_t flags, bool eligible, std::uint32_t site, approx_time_t now) {
+  [[gnu::always_inline]] void push(std::uint8_t flags, bool eligible, std::uint32_t site,
+                                   approx_time_t now) {
     if (depth_base_pending_) [[unlikely]] {
       setDepthBase();
     }
@@ -146,7 +147,7 @@ class ThreadTrace {
     }
     stack_.push_back(flags);
   }
-  bool record(std::uint32_t site, approx_time_t now) {
+  [[gnu::always_inline]] bool record(std::uint32_t site, approx_time_t now) {
     if (sub_ == nullptr) [[unlikely]] {
       if ((sub_ = queue_.getSubqueue()) == nullptr) return false;  // counted by the queue
     }
