@@ -67,6 +67,7 @@ bool registerShutdown(PyObject* module) {
 }  // namespace
 }  // namespace probemon::python
 
+// NOLINTNEXTLINE(bugprone-reserved-identifier): the name CPython imports
 PyMODINIT_FUNC PyInit__probemon() {
   using namespace probemon::python;
   PyObject* module = PyModule_Create(&module_def);
