@@ -88,14 +88,16 @@ inline approx_time_t getApproximateTime() noexcept {
 }
 
 // Measures the process-wide scale once and returns it (nanoseconds per
-// tick; 1.0 where the source is CLOCK_MONOTONIC). The first call in a process
-// may sleep until 10 ms have passed since the library was loaded: the scale
-// is the slope between a pair taken at load time and one taken now. Later
-// calls return at once. A recording calls it when it starts.
+// tick; 1.0 where the source is CLOCK_MONOTONIC). The scale is the slope
+// between a pair taken when the library was loaded and one taken now, each
+// the tightest of several brackets; the first call in a process sleeps until
+// that baseline bounds the error to 5 ppm (about 25 ms after load here; 200
+// ms at most). Later calls return at once. A recording calls it when it
+// starts.
 PROBEMON_API double calibrateApproximateClock();
 
 // A duration in ticks as nanoseconds: one multiply, for hot paths that stamp
-// with the TSC and need a duration now (within a few ppm). Only after
+// with the TSC and need a duration now (within about 5 ppm). Only after
 // calibrateApproximateClock() has returned; until then it returns 0.
 inline time_t approxDurationToNs(approx_time_t ticks) noexcept {
   return static_cast<time_t>(static_cast<double>(ticks) *

@@ -87,8 +87,9 @@ class PROBEMON_API Recording {
   Recording& operator=(const Recording&) = delete;
 
   // Starts recording. Throws std::logic_error if this recording was started
-  // before or another one is running. The first recording in a process may
-  // sleep up to 10 ms to calibrate the clock.
+  // before or another one is running. A recording started within about 25
+  // ms of the process's start may sleep until then to calibrate the clock
+  // (calibrateApproximateClock()).
   void start();
   // Stops recording: waits started later are not recorded; waits still
   // open end at the stop time. Idempotent; does nothing before start().

@@ -56,24 +56,26 @@ Bracketed measureBracketed() noexcept {
   return {{before + (after - before) / 2, approx}, after - before};
 }
 
-// The pair the process-wide scale is measured from: taken when the library
-// is loaded (or by the first calibration, if that runs earlier, from another
-// static initializer), so by the time a recording calibrates the baseline is
-// usually long and nothing has to wait.
-// It is one pair, not a median, so it is the tightest bracket of several:
-// the first clock reads of a process are slow (page faults in the vDSO).
-const ClockPair& loadPair() {
-  static const ClockPair pair = [] {
-    Bracketed best = measureBracketed();
-    for (int i = 0; i < 10; ++i) {
-      const Bracketed next = measureBracketed();
-      if (next.width < best.width) best = next;
-    }
-    return best.pair;
-  }();
+// The tightest bracket of n pairs: a single pair whose error is at most
+// half its width.
+Bracketed tightestOf(int n) noexcept {
+  Bracketed best = measureBracketed();
+  for (int i = 1; i < n; ++i) {
+    const Bracketed next = measureBracketed();
+    if (next.width < best.width) best = next;
+  }
+  return best;
+}
+
+// The first end of the process-wide scale's baseline: taken when the
+// library is loaded (or by the first calibration, if that runs earlier,
+// from another static initializer), so by the time a recording calibrates
+// the baseline is usually long and nothing has to wait.
+const Bracketed& loadPair() {
+  static const Bracketed pair = tightestOf(11);
   return pair;
 }
-[[maybe_unused]] const ClockPair& g_load_pair = loadPair();
+[[maybe_unused]] const Bracketed& g_load_pair = loadPair();
 
 template <typename T>
 T median(std::vector<T>& values) {
@@ -103,15 +105,25 @@ double calibrateApproximateClock() {
       detail::approx_ns_per_tick.store(1.0);
       return;
     }
-    constexpr time_t kMinBaselineNs = 10'000'000;
-    const ClockPair load_pair = detail::loadPair();
-    const time_t since_load = getTime() - load_pair.t;
-    if (since_load < kMinBaselineNs) {
-      std::this_thread::sleep_for(std::chrono::nanoseconds(kMinBaselineNs - since_load));
+    // The slope between two single pairs is off by at most half the sum of
+    // their bracket widths over the baseline: wait until that is 5 ppm
+    // (about 25 ms for two 60 ns brackets), or at most 200 ms.
+    constexpr double kMaxError = 5e-6;
+    constexpr time_t kMaxBaselineNs = 200'000'000;
+    const detail::Bracketed load = detail::loadPair();
+    for (;;) {
+      const detail::Bracketed now = detail::tightestOf(101);
+      const time_t baseline = now.pair.t - load.pair.t;
+      const auto needed = static_cast<time_t>(static_cast<double>(load.width + now.width) / 2 /
+                                              kMaxError);
+      if (baseline >= needed || baseline >= kMaxBaselineNs) {
+        detail::approx_ns_per_tick.store(static_cast<double>(baseline) /
+                                         static_cast<double>(now.pair.approx - load.pair.approx));
+        break;
+      }
+      std::this_thread::sleep_for(
+          std::chrono::nanoseconds(std::min(needed, kMaxBaselineNs) - baseline));
     }
-    auto now = ApproximateClockConverter::measurePairs(ApproximateClockConverter::kReplicates);
-    const std::vector<ClockPair> load(now.size(), load_pair);
-    detail::approx_ns_per_tick.store(ApproximateClockConverter::fit(load, now).ns_per_tick);
   });
   return detail::approx_ns_per_tick.load();
 }

@@ -14,6 +14,9 @@
 #include <probemon/Recording.h>
 
 #include <unistd.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -102,12 +105,13 @@ void Recording::State::startAll() {
 void Recording::State::stopAll() {
   if (tracer) tracer->stop();
   if (sampler) sampler->stop();
-  // rdtsc may run before earlier stores are visible to other threads; the
+  // rdtsc may run before earlier stores are visible to other threads. The
   // fences make the stop stamp later than everything this thread did before
-  // stop(), so a wait another thread starts after seeing those stores is
-  // after the window (RecordingStressTest relies on it).
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // stop(), so a wait that another thread starts after seeing those stores
+  // is after the window (RecordingStressTest relies on it). Hardware fences
+  // for a hardware clock, not C++ ones.
 #if defined(__x86_64__) || defined(__i386__)
+  _mm_mfence();
   _mm_lfence();
 #endif
   stop_ticks = getApproximateTime();
@@ -160,14 +164,9 @@ void Recording::instant(std::string_view name) {
   detail::ThreadRecords* records = detail::ThreadRecords::cached(queue.id());
   if (records == nullptr && (records = queue.threadRecords()) == nullptr) return;
   const approx_time_t now = getApproximateTime();
-  const char* copy = records->instant_names.copy(name);
-  if (copy == nullptr) {
-    records->instant_names_no_memory.store(
-        records->instant_names_no_memory.load(std::memory_order_relaxed) + 1,
-        std::memory_order_relaxed);
-    return;
+  if (const char* copy = records->instant_names.copy(name)) {
+    records->instants.emplace(copy, static_cast<std::uint32_t>(name.size()), now);
   }
-  records->instants.emplace(copy, static_cast<std::uint32_t>(name.size()), now);
 }
 
 void Recording::State::build() {
@@ -237,7 +236,7 @@ RecordingDrops Recording::State::countDrops() const {
     counted.python_calls_over_cap += records->pyCalls().droppedOverCap();
     counted.no_memory += records->waits.droppedNoMemory() + records->instants.droppedNoMemory() +
                          records->samples.droppedNoMemory() + records->pyCalls().droppedNoMemory() +
-                         records->instant_names_no_memory.load(std::memory_order_relaxed);
+                         records->instant_names.failures();
   }
   counted.no_memory += store->queue.droppedNoMemory() + store->keys_no_memory.load();
   if (sampler) counted.counter_callback_failed = sampler->failures();

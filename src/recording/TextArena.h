@@ -6,6 +6,8 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -18,18 +20,20 @@ class TextArena {
  public:
   static constexpr std::size_t kBlockBytes = 4096;
 
-  // A copy of `text`, or null if no memory could be had. Owner thread only.
+  // A copy of `text`, or null (counted) if no memory could be had. Owner
+  // thread only.
   const char* copy(std::string_view text) noexcept {
     if (text.empty()) return "";
     if (text.size() > left_) [[unlikely]] {
       // A longer string gets a block of its own; the current one stays.
       const std::size_t size = std::max(text.size(), kBlockBytes);
       char* block = new (std::nothrow) char[size];
-      if (block == nullptr) return nullptr;
       try {
+        if (block == nullptr) throw std::bad_alloc();
         blocks_.emplace_back(block);
       } catch (...) {
         delete[] block;
+        failures_.store(failures_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         return nullptr;
       }
       if (text.size() >= kBlockBytes) {
@@ -46,8 +50,12 @@ class TextArena {
     return out;
   }
 
+  // Copies that could not be made (written by the owner, read by anyone).
+  std::uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }
+
  private:
   std::vector<std::unique_ptr<char[]>> blocks_;
+  std::atomic<std::uint64_t> failures_{0};
   char* next_ = nullptr;
   std::size_t left_ = 0;
 };

@@ -69,9 +69,7 @@ class ThreadRecords final : public ThreadSubqueue {
 
   EventList<WaitRecord> waits;
   EventList<InstantRecord> instants;
-  TextArena instant_names;
-  // Instants dropped because their name could not be copied (owner-written).
-  std::atomic<std::uint64_t> instant_names_no_memory{0};
+  TextArena instant_names;  // its failures are instants dropped
   EventList<CounterSampleRecord> samples;
   // pthread_getname_np() when the records were made.
   const std::string thread_name;

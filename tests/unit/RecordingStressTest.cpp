@@ -2,12 +2,13 @@
 // no leak (ASan), no race (TSan), and every wait that lay entirely inside a
 // window recorded in it, once.
 //
-// Which waits lay inside: the main thread publishes an odd epoch after
-// start() returns and an even one before calling stop(), each followed by
-// a seq_cst fence; a worker reads the epoch before start() and, after a
-// seq_cst fence, after stop(). If both reads give the same odd epoch, the
-// wait began after the window opened and ended before it closed, and by the
-// fences the recording sees its record and end stamp. Waits near the edges
+// Which waits lay inside: the main thread exchanges in an odd epoch after
+// start() returns and an even one before calling stop(); a worker loads the
+// epoch before start() and reads it with an RMW after stop(). If both reads
+// give the same odd epoch, the wait began after the window opened and ended
+// before it closed; and the main thread's exchange read the worker's RMW or
+// a later one, so it synchronizes with it and the recording sees the
+// wait's record and end stamp. Waits near the edges
 // of a window may or may not be recorded; none may be recorded twice: a
 // thread's recorded waits in a window never overlap, and no thread has more
 // recorded waits over all windows than it made.
@@ -46,8 +47,7 @@ TEST(RecordingStress, StartAndStop100TimesWhileFourThreadsWait) {
         const std::uint64_t before = epoch.load(std::memory_order_seq_cst);
         handle.start().stop();
         ++w.made;
-        std::atomic_thread_fence(std::memory_order_seq_cst);
-        const std::uint64_t after = epoch.load(std::memory_order_relaxed);
+        const std::uint64_t after = epoch.fetch_add(0, std::memory_order_seq_cst);
         if (before == after && before % 2 == 1) ++w.inside[before / 2];
         // Bursts, so that four waiting threads leave the main thread some of
         // the two CPUs this runs on.
@@ -68,11 +68,9 @@ TEST(RecordingStress, StartAndStop100TimesWhileFourThreadsWait) {
   for (int window = 0; window < kWindows; ++window) {
     Recording recording(options);
     recording.start();
-    epoch.store(2 * window + 1, std::memory_order_seq_cst);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    epoch.exchange(2 * window + 1, std::memory_order_seq_cst);
     std::this_thread::sleep_for(std::chrono::microseconds(300));
-    epoch.store(2 * window + 2, std::memory_order_seq_cst);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    epoch.exchange(2 * window + 2, std::memory_order_seq_cst);
     recording.stop();
     for (const auto& e : recording.events()) {
       recorded[window][e->tid].push_back({e->start_ns, e->end_ns, e->open_at_stop});

@@ -5,7 +5,7 @@
 // EventList<T>: one thread's events of one kind, in blocks of 1,024. Only
 // the owning thread appends (no lock, no locked instruction); any thread may
 // read concurrently: a block publishes its count with a release store, so a
-// reader sees whole events.
+// reader sees whole events, and a prefix of them.
 //
 // EventStorage: what the lists of one queue share. The budget (max_events):
 // a list reserves up to a block's worth when it takes a new block, so the cap
@@ -85,12 +85,18 @@ class EventList {
     return slot;
   }
 
+  // Visits a prefix of the events, in order: whatever was published when
+  // the walk reached it.
   template <typename F>
   void forEach(F&& visit) const {
-    for (const Block* b = head_.load(std::memory_order_acquire); b != nullptr;
-         b = b->next.load(std::memory_order_acquire)) {
+    for (const Block* b = head_.load(std::memory_order_acquire); b != nullptr;) {
+      // `next` first: the writer links a block only after publishing the
+      // last event of the one before, so a block with a successor is seen
+      // whole, and no event is skipped while later ones are seen.
+      const Block* next = b->next.load(std::memory_order_acquire);
       const std::uint32_t n = b->published.load(std::memory_order_acquire);
       for (std::uint32_t i = 0; i < n; ++i) visit(b->items[i]);
+      b = next;
     }
   }
 
