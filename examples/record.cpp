@@ -19,10 +19,10 @@
 
 #include <pthread.h>
 
-#include <CLI/CLI.hpp>
 #include <probemon/DynamicCounter.h>
 #include <probemon/Recording.h>
 #include <probemon/WaitCounter.h>
+#include <CLI/CLI.hpp>
 
 namespace {
 

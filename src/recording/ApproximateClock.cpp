@@ -114,8 +114,8 @@ double calibrateApproximateClock() {
     for (;;) {
       const detail::Bracketed now = detail::tightestOf(101);
       const time_t baseline = now.pair.t - load.pair.t;
-      const auto needed = static_cast<time_t>(static_cast<double>(load.width + now.width) / 2 /
-                                              kMaxError);
+      const auto needed =
+          static_cast<time_t>(static_cast<double>(load.width + now.width) / 2 / kMaxError);
       if (baseline >= needed || baseline >= kMaxBaselineNs) {
         detail::approx_ns_per_tick.store(static_cast<double>(baseline) /
                                          static_cast<double>(now.pair.approx - load.pair.approx));

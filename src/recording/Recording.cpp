@@ -44,6 +44,18 @@ namespace {
 // process-wide, and one WaitRecorder per key keeps the TSC path.
 std::atomic<bool> g_recording_running{false};
 
+// A stamp later than everything this thread did before: rdtsc may run before
+// earlier stores are visible to other threads, and mfence does not order it,
+// lfence after mfence does. So a wait that another thread starts after
+// seeing those stores is after the window (RecordingStressTest relies on it).
+approx_time_t orderedApproximateTime() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_mfence();
+  _mm_lfence();
+#endif
+  return getApproximateTime();
+}
+
 }  // namespace
 
 struct Recording::State {
@@ -105,16 +117,7 @@ void Recording::State::startAll() {
 void Recording::State::stopAll() {
   if (tracer) tracer->stop();
   if (sampler) sampler->stop();
-  // rdtsc may run before earlier stores are visible to other threads. The
-  // fences make the stop stamp later than everything this thread did before
-  // stop(), so a wait that another thread starts after seeing those stores
-  // is after the window (RecordingStressTest relies on it). Hardware fences
-  // for a hardware clock, not C++ ones.
-#if defined(__x86_64__) || defined(__i386__)
-  _mm_mfence();
-  _mm_lfence();
-#endif
-  stop_ticks = getApproximateTime();
+  stop_ticks = orderedApproximateTime();
   stop_ns = getTime();
   if (clock) converter = clock->makeConverter();
   if (wait_factory != nullptr) {
