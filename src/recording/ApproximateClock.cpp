@@ -36,7 +36,7 @@ bool tscIsInvariant() {
   // CPUID 0x80000007 EDX bit 8: the TSC runs at a constant rate in every
   // P-, C- and T-state (Linux's constant_tsc + nonstop_tsc).
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  if (__get_cpuid_max(0x80000000U, nullptr) < 0x80000007U) return false;
+  if (static_cast<unsigned>(__get_cpuid_max(0x80000000U, nullptr)) < 0x80000007U) return false;
   if (__get_cpuid(0x80000007U, &eax, &ebx, &ecx, &edx) == 0) return false;
   return (edx & (1U << 8)) != 0;
 #else

@@ -39,14 +39,11 @@ bool EventStorage::addChunkLocked() noexcept {
   const std::size_t mapped = 2 * kChunkBytes;
   void* raw = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) return false;
-  const auto start = reinterpret_cast<std::uintptr_t>(raw);
-  const std::uintptr_t aligned = (start + kChunkBytes - 1) & ~(kChunkBytes - 1);
-  if (aligned > start) munmap(raw, aligned - start);
-  const std::uintptr_t end = start + mapped;
-  if (end > aligned + kChunkBytes) {
-    munmap(reinterpret_cast<void*>(aligned + kChunkBytes), end - aligned - kChunkBytes);
-  }
-  auto* chunk = reinterpret_cast<char*>(aligned);
+  const std::size_t misalignment = reinterpret_cast<std::uintptr_t>(raw) % kChunkBytes;
+  const std::size_t head = misalignment == 0 ? 0 : kChunkBytes - misalignment;
+  char* chunk = static_cast<char*>(raw) + head;
+  if (head != 0) munmap(raw, head);
+  munmap(chunk + kChunkBytes, mapped - head - kChunkBytes);
   try {
     chunks_.emplace_back(chunk, kChunkBytes);
   } catch (...) {

@@ -34,7 +34,10 @@ class WaitRecorder final : public WaitCounterBackendIf {
   std::intptr_t startApprox(approx_time_t now) noexcept { return record(now, 0); }
   static void stopApprox(approx_time_t now, std::intptr_t ctx) noexcept {
     // ctx 0: the wait was dropped (cap reached), and counted then.
-    if (ctx != 0) reinterpret_cast<WaitRecord*>(ctx)->end.store(now, std::memory_order_relaxed);
+    if (ctx != 0) {
+      // NOLINTNEXTLINE(performance-no-int-to-ptr): the context is the record's address
+      reinterpret_cast<WaitRecord*>(ctx)->end.store(now, std::memory_order_relaxed);
+    }
   }
 
   // The public interface, used when the key has other backends too.
