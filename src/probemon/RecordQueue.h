@@ -17,7 +17,8 @@
 //   ThreadSubqueue* sub = queue->getSubqueue();   // once per thread
 //   sub->emplacePyCall(key, probemon::getApproximateTime());
 //
-// 16 bytes per call; the block (1,024 calls) is allocated on the first call.
+// 16 bytes and about 2 ns per call on top of the stamp; a block of 1,024
+// calls is taken on the first call and whenever one fills.
 #pragma once
 
 #include <atomic>
@@ -32,6 +33,7 @@
 #include <probemon/detail/Export.h>
 
 namespace probemon {
+
 // One thread's part of a RecordQueue. What a Python tracer writes.
 class ThreadSubqueue {
  public:
@@ -85,8 +87,8 @@ class PROBEMON_API RecordQueue {
   std::uint64_t id() const { return id_; }
 
   // For the library: the calling thread's records (what getSubqueue()
-  // returns, with the library's own lists), every thread's records, and
-  // the subqueues that could not be allocated.
+  // returns, with the library's own lists), every thread's records, the
+  // subqueues that could not be allocated, and the memory they share.
   detail::ThreadRecords* threadRecords() noexcept;
   std::vector<const detail::ThreadRecords*> allThreadRecords() const;
   std::uint64_t droppedNoMemory() const { return no_memory_.load(std::memory_order_relaxed); }

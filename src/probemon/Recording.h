@@ -81,6 +81,7 @@ struct RecordingDrops {
 // the object exists.
 class PROBEMON_API Recording {
  public:
+  // std::invalid_argument if max_events or counter_interval is negative.
   explicit Recording(RecordingOptions options = {});
   ~Recording();  // stops a running recording
   Recording(const Recording&) = delete;

@@ -126,8 +126,25 @@ void Recording::State::stopAll() {
   drops = countDrops();
 }
 
+namespace {
+
+RecordingOptions checked(RecordingOptions options) {
+  if (options.max_events < 0) {
+    throw std::invalid_argument("probemon::RecordingOptions: max_events is " +
+                                std::to_string(options.max_events) + "; it must be >= 0");
+  }
+  if (options.counter_interval.count() < 0) {
+    throw std::invalid_argument(
+        "probemon::RecordingOptions: counter_interval is negative; use 0 to sample DynamicCounters "
+        "only at start and stop");
+  }
+  return options;
+}
+
+}  // namespace
+
 Recording::Recording(RecordingOptions options)
-    : state_(std::make_unique<State>(std::move(options))) {}
+    : state_(std::make_unique<State>(checked(std::move(options)))) {}
 
 Recording::~Recording() { stop(); }
 
@@ -286,7 +303,7 @@ void Recording::exportChromeTrace(const std::string& path) {
   requireStopped(s.phase.load() == State::Phase::Stopped);
   s.build();
   detail::TraceSummary summary;
-  summary.max_events = static_cast<std::uint64_t>(std::max<std::int64_t>(s.options.max_events, 0));
+  summary.max_events = static_cast<std::uint64_t>(s.options.max_events);
   summary.events = s.events.size();
   summary.clamped = s.clamped;
   summary.open_at_stop = s.open_at_stop;

@@ -374,6 +374,15 @@ TEST(Recording, MisuseGetsClearErrors) {
   }
 }
 
+TEST(Recording, NegativeOptionsAreRefused) {
+  RecordingOptions options;
+  options.max_events = -1;
+  EXPECT_THROW(Recording{options}, std::invalid_argument);
+  options = RecordingOptions{};
+  options.counter_interval = std::chrono::milliseconds(-1);
+  EXPECT_THROW(Recording{options}, std::invalid_argument);
+}
+
 TEST(Recording, CounterCallbackThatThrowsIsCountedNotSampled) {
   DynamicCounter broken("recording.counter.throws",
                         []() -> std::int64_t { throw std::runtime_error("broken callback"); });
