@@ -4,6 +4,7 @@
 //   build/bench/probemon_bench --benchmark_repetitions=5
 //       --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
+#include <probemon/Recording.h>
 #include <probemon/WaitCounter.h>
 
 #include <memory>
@@ -81,6 +82,33 @@ void BM_Replica_StartStop_OneBackend(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_Replica_StartStop_OneBackend)->Threads(1)->Threads(2);
+
+// A wait while a recording runs and is the key's only listener: TSC stamps
+// and a 24-byte record in the thread's block (src/recording/WaitRecorder.h).
+// A fixed iteration count bounds the memory the records take (48 MB per
+// thread); the recording lives for one run.
+void BM_StartStop_Recorded(benchmark::State& state) {
+  static std::unique_ptr<Recording> recording;
+  if (state.thread_index() == 0) {
+    RecordingOptions options;
+    options.max_events = 8'000'000;
+    options.record_counters = false;
+    recording = std::make_unique<Recording>(options);
+    recording->start();
+  }
+  WaitCounterHandle handle("bench.recorded");
+  for (auto _ : state) {
+    auto guard = handle.start();
+    benchmark::DoNotOptimize(guard);
+  }
+  if (state.thread_index() == 0) {
+    recording->stop();
+    const RecordingDrops drops = recording->dropped();
+    if (drops.total() != 0) state.SkipWithError("the recording dropped waits");
+    recording.reset();
+  }
+}
+BENCHMARK(BM_StartStop_Recorded)->Iterations(2'000'000)->Threads(1)->Threads(2);
 
 void BM_HandleConstruction_ExistingKey(benchmark::State& state) {
   WaitCounterHandle first("bench.handle.existing");

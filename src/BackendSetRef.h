@@ -42,6 +42,8 @@
 namespace probemon::detail {
 
 class ThreadWaitState;
+class WaitRecorder;
+WaitRecorder* asWaitRecorder(WaitCounterBackendIf* backend) noexcept;
 
 class BackendSetRef {
  public:
@@ -55,6 +57,7 @@ class BackendSetRef {
       : set_(std::move(snapshot.set)),
         size_(set_->active.size()),
         first_(firstBackends(*set_)),
+        recorder_(size_ == 1 ? asWaitRecorder(first_[0]) : nullptr),
         impl_(impl),
         version_(snapshot.version),
         owner_(owner),
@@ -73,6 +76,10 @@ class BackendSetRef {
   WaitCounterBackendIf& backend(std::size_t i) const {
     return i < kFirstBackends ? *first_[i] : *set_->active[i].backend;
   }
+
+  // The set's only backend if that is a recording's WaitRecorder, else
+  // null: the timed path then stamps with the TSC.
+  WaitRecorder* recorder() const { return recorder_; }
 
   // Pins the set for a wait on the owner thread. False, without a pin, once
   // the reference is stale: the caller must fetch the key's current set.
@@ -145,6 +152,7 @@ class BackendSetRef {
   SetPtr set_;
   const std::size_t size_;
   const std::array<WaitCounterBackendIf*, kFirstBackends> first_;
+  WaitRecorder* const recorder_;
   const WaitCounterImpl& impl_;
   const std::uint64_t version_;
   const ThreadWaitState* const owner_;

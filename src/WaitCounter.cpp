@@ -8,7 +8,9 @@
 // runs.
 //
 // A wait is timed when a backend or an attached probe needs it: it reads
-// CLOCK_MONOTONIC (steady_clock on Linux) once at start and once at stop.
+// CLOCK_MONOTONIC (steady_clock on Linux) once at start and once at stop;
+// or, when a recording's WaitRecorder is the key's only backend and no
+// probe is attached, the TSC instead (getApproximateTime()).
 // Its id and its pin on the backend set come from ThreadWaitState, so timed
 // waits on one key from many threads do not bounce a cache line either.
 #include <chrono>
@@ -17,11 +19,13 @@
 
 #include <time.h>
 
+#include <probemon/ApproximateClock.h>
 #include <probemon/WaitCounter.h>
 
 #include "ThreadWaitState.h"
 #include "WaitCounterImpl.h"
 #include "probes.h"
+#include "recording/WaitRecorder.h"
 
 namespace probemon {
 namespace {
@@ -52,7 +56,6 @@ WaitCounterHandle::WaitGuard WaitCounterHandle::startTimed() {
   // backend's context storage cannot be allocated the guard is inert.
   WaitGuard guard;
   detail::ThreadWaitState* thread = detail::ThreadWaitState::current();
-  const auto now = monotonicNow();
   if (thread != nullptr) [[likely]] {
     guard.wait_id_ = thread->nextWaitId();
     guard.backends_ = backends ? thread->acquireBackends(impl) : nullptr;
@@ -60,8 +63,21 @@ WaitCounterHandle::WaitGuard WaitCounterHandle::startTimed() {
     guard.wait_id_ = detail::ThreadWaitState::nextSharedWaitId();
     guard.backends_ = backends ? detail::ThreadWaitState::acquireUncached(impl) : nullptr;
   }
-  guard.start_ns_ = toNanos(now);
   guard.more_contexts_ = nullptr;
+  if (detail::BackendSetRef* set = guard.backends_; set != nullptr && set->recorder() != nullptr &&
+                                                    !PROBEMON_PROBE_ENABLED(wait__start) &&
+                                                    !PROBEMON_PROBE_ENABLED(wait__done)) {
+    // Only a recording listens: it needs no CLOCK_MONOTONIC time now, so
+    // stamp with the TSC (see src/recording/WaitRecorder.h).
+    guard.recorded_ = true;
+    guard.start_ns_ = getApproximateTime();
+    guard.contexts_[0] = set->recorder()->startApprox(guard.start_ns_);
+    guard.impl_ = &impl;
+    return guard;
+  }
+  const auto now = monotonicNow();
+  guard.recorded_ = false;
+  guard.start_ns_ = toNanos(now);
   if (detail::BackendSetRef* set = guard.backends_) {
     if (set->size() > 1) [[unlikely]] {
       try {
@@ -84,6 +100,10 @@ WaitCounterHandle::WaitGuard WaitCounterHandle::startTimed() {
 }
 
 void WaitCounterHandle::WaitGuard::stopTimed() noexcept {
+  if (recorded_) {
+    stopRecorded();
+    return;
+  }
   const auto now = monotonicNow();
   const detail::WaitCounterImpl* impl = std::exchange(impl_, nullptr);
   if (detail::BackendSetRef* set = backends_) {
@@ -98,6 +118,22 @@ void WaitCounterHandle::WaitGuard::stopTimed() noexcept {
     PROBEMON_PROBE(wait__done, key.name.c_str(), key.id, wait_id_,
                    static_cast<std::uint64_t>(start_ns_),
                    static_cast<std::uint64_t>(toNanos(now) - start_ns_));
+  }
+}
+
+void WaitCounterHandle::WaitGuard::stopRecorded() noexcept {
+  const approx_time_t end = getApproximateTime();
+  const detail::WaitCounterImpl* impl = std::exchange(impl_, nullptr);
+  detail::WaitRecorder::stopApprox(end, contexts_[0]);
+  backends_->unpin(detail::ThreadWaitState::existing());
+  if (PROBEMON_PROBE_ENABLED(wait__done)) {
+    // A tracer attached during the wait: the probe ABI's times are
+    // CLOCK_MONOTONIC ns, so the start is now minus the measured duration.
+    const time_t duration = approxDurationToNs(end - start_ns_);
+    const detail::Key& key = impl->key();
+    PROBEMON_PROBE(wait__done, key.name.c_str(), key.id, wait_id_,
+                   static_cast<std::uint64_t>(getTime() - duration),
+                   static_cast<std::uint64_t>(duration));
   }
 }
 
@@ -128,6 +164,7 @@ WaitCounterHandle::WaitGuard::WaitGuard(WaitGuard&& other) noexcept
   if (impl_ != nullptr) {
     wait_id_ = other.wait_id_;
     start_ns_ = other.start_ns_;
+    recorded_ = other.recorded_;
     backends_ = other.backends_;
     contexts_ = other.contexts_;
     more_contexts_ = other.more_contexts_;

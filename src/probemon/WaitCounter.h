@@ -91,13 +91,18 @@ class PROBEMON_API WaitCounterHandle {
     // Only impl_ is initialized: an untimed guard costs one store.
     WaitGuard() noexcept : impl_(nullptr) {}  // NOLINT(cppcoreguidelines-pro-type-member-init)
     void stopTimed() noexcept;
+    void stopRecorded() noexcept;
     void startOtherBackends(std::chrono::steady_clock::time_point now);
     void stopOtherBackends(std::chrono::steady_clock::time_point now) noexcept;
 
     // Non-null only for a timed wait; every other member is valid only then.
     detail::WaitCounterImpl* impl_;
     std::uint64_t wait_id_;
+    // CLOCK_MONOTONIC ns; approximate ticks if recorded_.
     std::int64_t start_ns_;
+    // Timed for a recording alone, with approximate stamps (see
+    // src/recording/WaitRecorder.h).
+    bool recorded_;
     // The backend set this wait started with (counted), or null if none.
     detail::BackendSetRef* backends_;
     std::array<std::intptr_t, kInlineContexts> contexts_;
