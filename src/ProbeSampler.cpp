@@ -1,8 +1,11 @@
 #include "ProbeSampler.h"
 
+#include <pthread.h>
+
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <utility>
 
 #include "probes.h"
@@ -26,9 +29,26 @@ std::chrono::milliseconds intervalFromEnvironment() {
   return std::chrono::milliseconds(ms);
 }
 
+// The process's sampler (the DynamicCounter registry's, never destroyed),
+// for the fork handler.
+ProbeSampler* the_sampler = nullptr;
+
 }  // namespace
 
-ProbeSampler::ProbeSampler() : interval_(intervalFromEnvironment()) {}
+ProbeSampler::ProbeSampler() : interval_(intervalFromEnvironment()) {
+  the_sampler = this;
+  static const int registered = pthread_atfork(nullptr, nullptr, [] {
+    if (the_sampler != nullptr) the_sampler->forgetThreadAfterFork();
+  });
+  (void)registered;
+}
+
+void ProbeSampler::forgetThreadAfterFork() noexcept {
+  // Overwritten, not destroyed: their state is the parent's.
+  new (&thread_) std::jthread();
+  new (&wake_) std::condition_variable_any();
+  new (&mu_) std::mutex();
+}
 
 void ProbeSampler::add(std::string_view key, std::uint64_t key_id,
                        DynamicCounter::Callback callback) {

@@ -34,6 +34,12 @@ class ProbeSampler {
   // probe is attached. Returns the number of probes fired.
   std::size_t sampleOnce();
 
+  // In a child of fork(), which has none of the parent's threads: forgets
+  // the parent's sampling thread instead of joining it, and the lock and
+  // condition variable it used, which a notify would wait on forever for
+  // the missing waiter. The next counter starts a new thread.
+  void forgetThreadAfterFork() noexcept;
+
  private:
   struct Counter {
     std::uint64_t key_id;

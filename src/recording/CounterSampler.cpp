@@ -2,11 +2,21 @@
 // (CounterSampler.h).
 #include "CounterSampler.h"
 
+#include <pthread.h>
+
 #include <algorithm>
+#include <new>
 
 #include "ThreadRecords.h"
 
 namespace probemon::detail {
+namespace {
+
+// The sampler with a running thread (one recording runs at a time), for the
+// fork handler.
+std::atomic<CounterSampler*> running_sampler{nullptr};
+
+}  // namespace
 
 class CounterSampler::Backend final : public DynamicCounterBackendIf {
  public:
@@ -51,12 +61,26 @@ void CounterSampler::start() {
   registerDynamicCounterBackend(std::move(backend));
   sampleAll();
   if (interval_.count() > 0) {
+    static const int registered = pthread_atfork(nullptr, nullptr, [] {
+      if (CounterSampler* sampler = running_sampler.load()) sampler->forgetThreadAfterFork();
+    });
+    (void)registered;
     thread_ = std::jthread([this](const std::stop_token& stop) { run(stop); });
+    running_sampler.store(this);
   }
+}
+
+void CounterSampler::forgetThreadAfterFork() noexcept {
+  // Overwritten, not destroyed: their state is the parent's.
+  new (&thread_) std::jthread();
+  new (&wake_) std::condition_variable_any();
+  new (&wake_mu_) std::mutex();
 }
 
 void CounterSampler::stop() {
   if (backend_ == nullptr) return;
+  CounterSampler* self = this;
+  running_sampler.compare_exchange_strong(self, nullptr);
   if (thread_.joinable()) {
     thread_.request_stop();
     thread_.join();

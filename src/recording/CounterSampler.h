@@ -44,6 +44,12 @@ class CounterSampler {
   // Callbacks that threw: no sample was recorded for them.
   std::uint64_t failures() const { return counters_->failures.load(); }
 
+  // In a child of fork(), for the sampler that was running: forgets the
+  // parent's sampling thread instead of joining it, and the lock and
+  // condition variable it used (a notify would wait forever for the
+  // missing waiter), so that stop() and the destructor return.
+  void forgetThreadAfterFork() noexcept;
+
  private:
   struct Counter {
     std::uint32_t name;

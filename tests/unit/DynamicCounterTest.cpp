@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "ForkedChild.h"
 #include "RecordingBackends.h"
 
 namespace probemon::test {
@@ -147,5 +148,28 @@ TEST(DynamicCounter, BackendThrowingOnRegistrationIsNotKept) {
   EXPECT_FALSE(detail::unregisterDynamicCounterBackend(raw));
 }
 
+// A child of fork() has none of the parent's threads: making and destroying
+// DynamicCounters there must not wait for the parent's sampler thread (which
+// the child would otherwise join, and whose condition variable it would
+// notify, forever).
+TEST(DynamicCounter, AForkedChildMakesAndDestroysCounters) {
+#if defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "TSan does not support threads started after a multi-threaded fork()";
+#endif
+  auto parent = std::make_unique<DynamicCounter>("dc.fork.parent", [] { return 1; });
+  // Setup, not an assertion: fork while the sampler thread waits, as it does
+  // nearly always.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(runInForkedChild([&] {
+              parent.reset();  // the last counter: the sampler thread is stopped
+              // A new sampler thread, on a fresh condition variable, waits and is
+              // stopped again.
+              DynamicCounter child("dc.fork.child", [] { return 2; });
+              std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            }),
+            0);
+}
+
 }  // namespace
 }  // namespace probemon::test
+

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "ForkedChild.h"
 #include "RecordingBackends.h"
 #include "TraceFile.h"
 
@@ -393,6 +394,32 @@ TEST(Recording, CounterCallbackThatThrowsIsCountedNotSampled) {
   recording.stop();
   EXPECT_EQ(recording.dropped().counter_callback_failed, 2U);  // at start and at stop
   for (const auto& e : recording.events()) EXPECT_NE(e->name, "recording.counter.throws");
+}
+
+// A child of fork() has none of the parent's threads. A recording that was
+// running there (its counter sampler thread waiting) stops and is destroyed
+// without waiting for that thread, and the child may record again.
+TEST(Recording, AForkedChildStopsTheParentsRecordingAndRecordsAgain) {
+#if defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "TSan does not support threads started after a multi-threaded fork()";
+#endif
+  DynamicCounter depth("recording.fork.depth", [] { return 5; });
+  RecordingOptions options;
+  options.counter_interval = std::chrono::milliseconds(1);
+  auto recording = std::make_unique<Recording>(options);
+  recording->start();
+  // Setup, not an assertion: fork while the sampler thread waits.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(runInForkedChild([&] {
+              recording->stop();
+              recording.reset();
+              Recording again(options);
+              again.start();
+              again.stop();
+              if (again.dropped().total() != 0) _exit(1);
+            }),
+            0);
+  recording->stop();
 }
 
 // A callback may construct and destroy DynamicCounters: the sampler calls it
