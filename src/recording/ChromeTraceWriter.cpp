@@ -3,8 +3,7 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <stdexcept>
+#include <system_error>
 
 #include <sys/stat.h>
 
@@ -15,9 +14,11 @@ namespace {
 
 constexpr std::size_t kFlushBytes = std::size_t{1} << 20;
 
-std::runtime_error writeError(const std::string& path, int error) {
-  return std::runtime_error("probemon: cannot write the trace to '" + path +
-                            "': " + std::strerror(error));
+// A std::system_error, so callers can tell the cause by its errno (the
+// Python module raises FileNotFoundError, PermissionError, ...); what()
+// reads "probemon: cannot write the trace to 'PATH': REASON".
+std::system_error writeError(const std::string& path, int error) {
+  return {error, std::generic_category(), "probemon: cannot write the trace to '" + path + "'"};
 }
 
 // Nanoseconds as microseconds with exactly three decimals, without going

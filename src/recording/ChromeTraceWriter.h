@@ -3,11 +3,11 @@
 // they come, through a 1 MiB buffer, so a large recording is never held as
 // one document in memory.
 //
-//   ChromeTraceWriter out(path);             // throws if it cannot be created
+//   ChromeTraceWriter out(path);             // std::system_error if it cannot be created
 //   out.processName(pid, "myapp");
 //   out.threadName(pid, tid, "worker");
 //   out.event(pid, result);                  // X, i or C by result.kind
-//   out.finish(summary);                     // otherData; throws on I/O errors
+//   out.finish(summary);                     // otherData; std::system_error on I/O errors
 //
 // Times are written in microseconds with the nanoseconds kept exactly as
 // three decimals ("ts": 1234.567), from CLOCK_MONOTONIC, like

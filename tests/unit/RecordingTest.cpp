@@ -15,6 +15,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -369,7 +370,8 @@ TEST(Recording, MisuseGetsClearErrors) {
   try {
     recording.exportChromeTrace(bad);
     FAIL() << "exported to a directory that does not exist";
-  } catch (const std::runtime_error& e) {
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), ENOENT);
     EXPECT_NE(std::string(e.what()).find(bad), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("No such file or directory"), std::string::npos);
   }
