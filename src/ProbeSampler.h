@@ -36,8 +36,9 @@ class ProbeSampler {
 
   // In a child of fork(), which has none of the parent's threads: forgets
   // the parent's sampling thread instead of joining it, and the lock and
-  // condition variable it used, which a notify would wait on forever for
-  // the missing waiter. The next counter starts a new thread.
+  // condition variable it used (a notify would wait forever for the
+  // missing waiter, the lock it may have held while sampling would never
+  // be released). The next counter starts a new thread.
   void forgetThreadAfterFork() noexcept;
 
  private:

@@ -71,10 +71,12 @@ void CounterSampler::start() {
 }
 
 void CounterSampler::forgetThreadAfterFork() noexcept {
-  // Overwritten, not destroyed: their state is the parent's.
+  // Overwritten, not destroyed: their state is the parent's, and the
+  // sampling thread may have held either lock.
   new (&thread_) std::jthread();
   new (&wake_) std::condition_variable_any();
   new (&wake_mu_) std::mutex();
+  new (&counters_->mu) std::mutex();
 }
 
 void CounterSampler::stop() {

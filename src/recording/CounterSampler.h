@@ -45,9 +45,10 @@ class CounterSampler {
   std::uint64_t failures() const { return counters_->failures.load(); }
 
   // In a child of fork(), for the sampler that was running: forgets the
-  // parent's sampling thread instead of joining it, and the lock and
+  // parent's sampling thread instead of joining it, and the locks and
   // condition variable it used (a notify would wait forever for the
-  // missing waiter), so that stop() and the destructor return.
+  // missing waiter, a lock it held would never be released), so that
+  // stop() and the destructor return.
   void forgetThreadAfterFork() noexcept;
 
  private:
