@@ -95,6 +95,7 @@ class History {
       : config_(config), storage_(config.max_entries), events_(storage_) {}
 
   void install() {
+    storage_.prepare();  // the first chunk now, not in an allocator hook
     calibrateApproximateClock();
     clock_.emplace();
     start_ns_ = getTime();

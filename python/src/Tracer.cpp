@@ -157,6 +157,7 @@ std::unique_ptr<python_tracer::PythonTracerBase> Tracer::make(RecordQueue* queue
 
 Tracer::Tracer(RecordQueue& queue, TracerConfig config)
     : queue_(queue), config_(std::move(config)), sites_(config_) {
+  exits_.prepare();  // the first chunk now, not at a traced call
   self_ = newTraceTarget(nullptr);
   if (self_ == nullptr) throwPythonError("cannot make the tracer");
   thread_hook_ = PyCFunction_New(&thread_hook_def, self_);
