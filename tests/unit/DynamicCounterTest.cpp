@@ -153,9 +153,7 @@ TEST(DynamicCounter, BackendThrowingOnRegistrationIsNotKept) {
 // the child would otherwise join, and whose condition variable it would
 // notify, forever).
 TEST(DynamicCounter, AForkedChildMakesAndDestroysCounters) {
-#if defined(__SANITIZE_THREAD__)
-  GTEST_SKIP() << "TSan does not support threads started after a multi-threaded fork()";
-#endif
+  PROBEMON_SKIP_FORK_WITH_THREADS_UNDER_SANITIZERS();
   auto parent = std::make_unique<DynamicCounter>("dc.fork.parent", [] { return 1; });
   // Setup, not an assertion: fork while the sampler thread waits, as it does
   // nearly always.

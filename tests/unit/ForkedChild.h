@@ -3,12 +3,24 @@
 // at a deadline and reported, so a hang fails the test instead of stalling it.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <thread>
+
+// Sanitizers are not fork-safe with threads: TSan refuses threads started
+// after a multi-threaded fork(), and GCC 12's ASan allocator keeps a lock a
+// parent's thread held at fork() (glibc's malloc does not), so the child may
+// hang in malloc. These tests run in the builds without sanitizers.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define PROBEMON_SKIP_FORK_WITH_THREADS_UNDER_SANITIZERS() \
+  GTEST_SKIP() << "sanitizers are not fork-safe with threads (see ForkedChild.h)"
+#else
+#define PROBEMON_SKIP_FORK_WITH_THREADS_UNDER_SANITIZERS() static_cast<void>(0)
+#endif
 
 namespace probemon::test {
 

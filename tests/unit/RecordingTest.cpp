@@ -402,9 +402,7 @@ TEST(Recording, CounterCallbackThatThrowsIsCountedNotSampled) {
 // running there (its counter sampler thread waiting) stops and is destroyed
 // without waiting for that thread, and the child may record again.
 TEST(Recording, AForkedChildStopsTheParentsRecordingAndRecordsAgain) {
-#if defined(__SANITIZE_THREAD__)
-  GTEST_SKIP() << "TSan does not support threads started after a multi-threaded fork()";
-#endif
+  PROBEMON_SKIP_FORK_WITH_THREADS_UNDER_SANITIZERS();
   DynamicCounter depth("recording.fork.depth", [] { return 5; });
   RecordingOptions options;
   options.counter_interval = std::chrono::milliseconds(1);
