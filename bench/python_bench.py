@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Costs of the probemon Python module, side by side in one run.
 
     PYTHONPATH=build/python /usr/bin/python3 bench/python_bench.py

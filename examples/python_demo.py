@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """probemon's Python demo: a small job server, profiled into one trace.
 
     PYTHONPATH=build/python /usr/bin/python3 examples/python_demo.py demo.json

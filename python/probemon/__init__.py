@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """probemon for Python: wait counters, dynamic counters and an in-process profiler.
 
     import probemon

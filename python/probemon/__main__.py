@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """python3 -m probemon run [options] script.py [args...]
    python3 -m probemon run [options] -m module [args...]
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The options of probemon.profile() and probemon.Profiler, checked once.
 
 Shared by the API and `python3 -m probemon run`, so both accept and refuse

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """probemon.Profiler and probemon.profile(): record a time window of this
 process into a Chrome/Perfetto trace.
 

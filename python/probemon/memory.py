@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """probemon.memory: the memory tracer.
 
     probemon.memory.start(frames=4)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // What the Python tracer records calls of: one CallSite per code object or C
 // function seen during a recording, and the per-thread cache that finds a
 // call's site on the hot path.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon._probemon.DynamicCounter: a probemon::DynamicCounter whose value
 // comes from a Python callable.
 //

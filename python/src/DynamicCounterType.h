@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The DynamicCounter type of probemon._probemon.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // C++ exceptions as Python exceptions, the same way everywhere in the
 // module: a std::system_error about a file becomes the OSError subclass of
 // its errno (FileNotFoundError, PermissionError, ...) with `filename` set.

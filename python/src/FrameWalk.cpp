@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // CPython 3.11's internal frame layout (internal/pycore_frame.h, shipped in
 // python3-dev), as tracemalloc reads it. Confined to this file; the module is
 // built for one interpreter version (python/CMakeLists.txt), so the layout

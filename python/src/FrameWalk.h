@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The calling thread's innermost Python frames as (code object, instruction
 // offset) pairs, read from the interpreter's frame stack without making
 // frame objects: the memory tracer calls it from inside allocator hooks,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Releasing the GIL around C++ that may block on a lock a sampler holds
 // while it waits for the GIL (DynamicCounter registration, a recording's
 // start and stop): the one way this module does it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Counter keys from Python: a str, as UTF-8, without NUL characters (the
 // probe ABI passes keys as C strings). Shared by WaitCounter and
 // DynamicCounter.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The module functions behind probemon.memory (python/probemon/memory.py):
 // one memory tracer, made through the registry like the C++ core would
 // (PythonMemoryTracerBase::make()), started, stopped and exported.

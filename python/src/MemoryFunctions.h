@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The module functions behind probemon.memory.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The memory tracer: probemon's python_tracer::PythonMemoryTracerBase,
 // registered with registerMemoryTracer() at import; probemon.memory drives
 // it (python/probemon/memory.py).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The memory tracer registered with registerMemoryTracer() (MemoryTracer.cpp).
 #pragma once
 

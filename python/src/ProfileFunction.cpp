@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The profile function: the Python tracer's hot path. CPython calls it for
 // every Python call and return (PyTrace_CALL / PyTrace_RETURN, the return
 // also when an exception unwinds the frame, and once per generator or

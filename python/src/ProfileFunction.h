@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The Python tracer's profile function (PyEval_SetProfile), and the small
 // object each traced thread passes it: a TraceTarget naming the thread's
 // ThreadTrace, so the hot path finds its state with one load, not a

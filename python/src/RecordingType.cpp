@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon._probemon.Recording: a probemon::Recording driven from Python,
 // with the options of the Python tracer it makes. probemon.Profiler
 // (python/probemon/__init__.py) is the public face; this type does only

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // One Python thread's part of a Python tracer: the hot path of the profile
 // function, and turning what it stored into Results afterwards.
 //

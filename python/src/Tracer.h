@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The Python tracer: probemon's python_tracer::PythonTracerBase, which the
 // module registers with registerTracer() when it is imported, the way the
 // third seed's Python layer registers PyTorch's.

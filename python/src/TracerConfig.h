@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The Python tracer's options, as probemon.profile(**options) gives them
 // (python/probemon/_options.py validates them first).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon._probemon.WaitCounter and its guard: wait counters for Python.
 //
 //   counter = probemon.WaitCounter("myapp.wait.flush")

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The WaitCounter and WaitCounterGuard types of probemon._probemon.
 #pragma once
 

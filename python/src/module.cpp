@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon._probemon: the extension module behind the probemon package.
 //
 // Import it through `import probemon`; the pure-Python modules beside it

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Reading the Chrome/Perfetto traces probemon writes, for the tests.
 
 `Trace(path)` parses the JSON (so an invalid document fails the test),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """pytest configuration: tests import `support` from this directory."""
 
 import os

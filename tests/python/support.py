@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Helpers for the pytest suite of the probemon package.
 
 `Process` runs a child with piped stdin/stdout/stderr and waits for its

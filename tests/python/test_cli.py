@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """python3 -m probemon run: runs a script or module as Python would, writes
 its trace at the end (also when it raises or exits non-zero), and refuses
 bad command lines with a usage message and status 2."""

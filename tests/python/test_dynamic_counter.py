@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """probemon.DynamicCounter: registration, close, bad input, shutdown.
 
 Values and callback errors as a sampler sees them are checked by

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """probemon.memory: exact allocations and frees at a known site, the cap,
 the memory counter track in a profile, errors, tracemalloc alongside, fork."""
 

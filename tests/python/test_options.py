@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Each option of probemon.profile() changes the trace as documented, and
 bad options, nested profiles and bad paths get clear errors."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """probemon.profile() and probemon.Profiler on known programs: exact call
 counts and nesting, every thread, the stack open at start, generators and
 coroutines, exceptions, C calls, GC, wait counter spans and DynamicCounter

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The probemon tool attached to a Python process sees Python's waits and
 DynamicCounters exactly: Python waits are C++ waits, firing the same probes
 from libprobemon.so. Needs root (under CI=true a skip is a failure)."""

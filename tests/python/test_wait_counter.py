@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """probemon.WaitCounter: the guard, `with counter:`, the decorator, bad input.
 
 That waits are timed and reach the probes and the recording is checked by

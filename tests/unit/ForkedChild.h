@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Runs code in a child of fork() and reports how the child ended, for the
 // tests of what the library does after fork(): a child that hangs is killed
 // at a deadline and reported, so a hang fails the test instead of stalling it.
