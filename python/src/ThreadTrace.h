@@ -83,11 +83,12 @@ class ThreadTrace {
     if (stack_.empty()) [[unlikely]] {
       return;  // a frame entered before tracing whose start was not seen
     }
-    const std::uint8_t top = stack_.back();
+    std::uint8_t top = stack_.back();
     if (c_return != ((top & kCCall) != 0)) [[unlikely]] {
       if (c_return) return;  // the C call that started the tracer returning
       closeUnreturnedCCalls();
       if (stack_.empty()) return;
+      top = stack_.back();
     }
     stack_.pop_back();
     if ((top & kRecorded) != 0) {
