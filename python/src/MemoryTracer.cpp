@@ -372,8 +372,10 @@ class MemoryTracer final : public python_tracer::PythonMemoryTracerBase {
   void dropHistory() {
     if (!history_) return;
     history_->releaseCodes();
-    if (hooks_stuck_)
-      (void)history_.release();  // NOLINT(bugprone-unused-return-value): still hooked
+    if (hooks_stuck_) {
+      // Still in the allocator chain: never freed.
+      (void)history_.release();  // NOLINT(bugprone-unused-return-value)
+    }
     history_.reset();
     hooks_stuck_ = false;
   }
