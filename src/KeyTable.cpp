@@ -2,13 +2,18 @@
 
 #include <memory>
 #include <mutex>
+#include <new>
 #include <shared_mutex>
 #include <unordered_map>
+
+#include "Fork.h"
 
 namespace probemon::detail {
 namespace {
 
 struct KeyTable {
+  KeyTable() { watchForks(); }
+
   std::shared_mutex mu;
   // Heterogeneous lookup by string_view; the map owns the Keys, which never
   // move or die because they are held by unique_ptr and never erased.
@@ -31,7 +36,7 @@ KeyTable& table() {
 
 }  // namespace
 
-const Key& internKey(std::string_view name) {
+Key& internKey(std::string_view name) {
   KeyTable& t = table();
   {
     std::shared_lock lock(t.mu);
@@ -42,9 +47,21 @@ const Key& internKey(std::string_view name) {
   std::unique_lock lock(t.mu);
   auto [it, inserted] = t.keys.try_emplace(std::string(name));
   if (inserted) {
-    it->second = std::make_unique<Key>(Key{it->first, t.next_id++});
+    it->second = std::make_unique<Key>(it->first, t.next_id++);
   }
   return *it->second;
+}
+
+void lockKeysForFork() { table().mu.lock(); }
+
+void unlockKeysAfterFork(bool in_child) {
+  // A child's thread id is not the parent's, which glibc's rwlock checks to
+  // tell a writer's unlock from a reader's: made anew instead.
+  if (in_child) {
+    new (&table().mu) std::shared_mutex;
+  } else {
+    table().mu.unlock();
+  }
 }
 
 }  // namespace probemon::detail

@@ -67,7 +67,7 @@ WaitCounterHandle::WaitGuard WaitCounterHandle::startTimed() {
       try {
         guard.startOtherBackends(now);
       } catch (...) {
-        set->unpin(thread);
+        detail::ThreadWaitState::releaseBackends(*set);
         throw;
       }
     }
@@ -91,7 +91,7 @@ void WaitCounterHandle::WaitGuard::stopTimed() noexcept {
     if (set->size() > 1) [[unlikely]] {
       stopOtherBackends(now);
     }
-    set->unpin(detail::ThreadWaitState::existing());
+    detail::ThreadWaitState::releaseBackends(*set);
   }
   if (PROBEMON_PROBE_ENABLED(wait__done)) {
     const detail::Key& key = impl->key();

@@ -1,5 +1,7 @@
 // The per-key state of a wait counter, shared by every handle and guard of
 // the key and never freed, plus the immutable set of backends attached to it.
+// The registry (WaitCounterRegistry.cpp) creates it and attaches factories;
+// its methods are in WaitCounterImpl.cpp.
 //
 // Backends change rarely (registration) and are read on every timed wait, so
 // the set is copy-on-write: a writer builds a new WaitBackendSet and publishes
@@ -68,6 +70,10 @@ class WaitCounterImpl : public WaitCounterHotState {
   void markReady(std::unique_lock<std::mutex>& creation_lock);
   void awaitReady();
 
+  // fork(): the set's lock, taken before and released after (Fork.h).
+  void lockForFork() { backends_mu_.lock(); }
+  void unlockAfterFork() { backends_mu_.unlock(); }
+
  private:
   void syncBackendsLocked();
 
@@ -84,5 +90,10 @@ class WaitCounterImpl : public WaitCounterHotState {
 
 // The state of `key`, created (with backends attached) on first use.
 WaitCounterImpl& waitCounterFor(std::string_view key);
+
+// fork(): the registry's lock and every key's set lock, taken before and
+// released after (Fork.h).
+void lockWaitCountersForFork();
+void unlockWaitCountersAfterFork(bool in_child);
 
 }  // namespace probemon::detail
