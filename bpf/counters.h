@@ -4,11 +4,7 @@
 #define PROBEMON_BPF_COUNTERS_H
 
 #include "keys.h"
-
-/* kind argument of counter__register / counter__unregister */
-#define PM_KIND_WAIT 0
-#define PM_KIND_DYNAMIC 1
-#define PM_KIND_UNKNOWN 0xFFFFFFFF  /* only values seen, no registration */
+#include "probemon_abi.h" /* kind: PROBEMON_KIND_* */
 
 struct pm_counter {
 	__s64 value;        /* last dynamic__value */

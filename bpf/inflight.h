@@ -5,8 +5,6 @@
 
 #include "keys.h"
 
-#define PM_DEFAULT_MAX_WAITS 16384
-
 struct pm_wait_key {
 	__u32 pid;
 	__u32 pad;

@@ -13,7 +13,7 @@ const volatile __u64 min_ns = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, PM_DEFAULT_RINGBUF_BYTES);
+	__uint(max_entries, 4096); /* sized by the tool before load (--ringbuf-kb) */
 } events SEC(".maps");
 
 /* Records the ring buffer had no room for. */

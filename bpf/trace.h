@@ -5,8 +5,6 @@
 
 #include "keys.h"
 
-#define PM_DEFAULT_RINGBUF_BYTES (1024 * 1024)
-
 struct pm_trace_event {
 	__u32 pid;
 	__u32 tid;

@@ -4,7 +4,6 @@
 
 #include <array>
 #include <cstdint>
-#include <cstdio>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -43,7 +42,7 @@ std::uint64_t bucketLow(int slot);
 std::uint64_t bucketHigh(int slot);
 
 // The bcc table ("usecs : count | ****") up to the last non-empty bucket.
-void printLog2Hist(std::FILE* out, const Histogram& hist, const Unit& unit);
+std::string log2HistText(const Histogram& hist, const Unit& unit);
 
 // "5.06ms", "812us", "97ns": a duration for humans.
 std::string formatNs(std::uint64_t ns);

@@ -105,6 +105,21 @@ std::optional<std::pair<std::string, std::vector<std::int64_t>>> parseSpec(std::
   return std::pair{std::string(text), numbers};
 }
 
+// The KEY=VALUE specs of `option`; nullopt, having said why, if one is bad.
+std::optional<std::vector<std::pair<std::string, std::int64_t>>> parseCounters(
+    const std::vector<std::string>& texts, const char* option) {
+  std::vector<std::pair<std::string, std::int64_t>> specs;
+  for (const auto& text : texts) {
+    const auto spec = parseSpec(text, '=', 1);
+    if (!spec) {
+      std::cerr << "bad " << option << " '" << text << "': want KEY=VALUE\n";
+      return std::nullopt;
+    }
+    specs.emplace_back(spec->first, spec->second[0]);
+  }
+  return specs;
+}
+
 // A backend that ignores what it is told: with it every wait is timed, as in
 // a process with a real backend, whether or not a tracer is attached.
 class IgnoringBackend final : public probemon::detail::WaitCounterBackendIf {
@@ -228,24 +243,9 @@ int main(int argc, char** argv) {
     }
     plans.push_back({spec->first, spec->second[0], spec->second[1]});
   }
-  std::vector<std::pair<std::string, std::int64_t>> counter_specs;
-  for (const auto& text : counter_texts) {
-    const auto spec = parseSpec(text, '=', 1);
-    if (!spec) {
-      std::cerr << "bad --counter '" << text << "': want KEY=VALUE\n";
-      return 2;
-    }
-    counter_specs.emplace_back(spec->first, spec->second[0]);
-  }
-  std::vector<std::pair<std::string, std::int64_t>> nesting_specs;
-  for (const auto& text : nesting_texts) {
-    const auto spec = parseSpec(text, '=', 1);
-    if (!spec) {
-      std::cerr << "bad --nesting-counter '" << text << "': want KEY=VALUE\n";
-      return 2;
-    }
-    nesting_specs.emplace_back(spec->first, spec->second[0]);
-  }
+  const auto counter_specs = parseCounters(counter_texts, "--counter");
+  const auto nesting_specs = parseCounters(nesting_texts, "--nesting-counter");
+  if (!counter_specs || !nesting_specs) return 2;
   std::vector<Plan> holds;
   for (const auto& text : hold_texts) {
     const auto spec = parseSpec(text, ':', 1);
@@ -259,7 +259,7 @@ int main(int argc, char** argv) {
   if (backend) probemon::detail::registerWaitCounterBackend(std::make_unique<IgnoringFactory>());
   std::vector<std::unique_ptr<probemon::DynamicCounter>> counters;
   auto buildCounters = [&] {
-    for (const auto& [key, value] : counter_specs) {
+    for (const auto& [key, value] : *counter_specs) {
       counters.push_back(
           std::make_unique<probemon::DynamicCounter>(key, [value = value] { return value; }));
     }
@@ -307,7 +307,7 @@ int main(int argc, char** argv) {
 
   {
     if (!fork_first) buildCounters();
-    for (const auto& [key, value] : nesting_specs) {
+    for (const auto& [key, value] : *nesting_specs) {
       counters.push_back(
           std::make_unique<probemon::DynamicCounter>(key, [inner = key + ".inner", value = value] {
             probemon::DynamicCounter nested(inner, [] { return 0; });
