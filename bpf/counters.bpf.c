@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: (BSD-3-Clause OR GPL-2.0-only) */
 /* DynamicCounters and key registrations: counter__register,
  * counter__unregister and the sampler's dynamic__value update one record per
  * (pid, key_id) that the tool reads every interval. These probes fire at

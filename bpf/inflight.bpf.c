@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: (BSD-3-Clause OR GPL-2.0-only) */
 /* Open waits: wait__start inserts (pid, wait_id) into an LRU hash,
  * wait__done removes it; the tool lists the entries older than a threshold
  * (the "what is stuck" view). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: (BSD-3-Clause OR GPL-2.0-only) */
 /* BPF side of keys.h: the key-name map and the helper that fills it, for
  * every program that sees a `key` argument, and the one way a program adds a
  * key to a map of its own. Included once per program. */

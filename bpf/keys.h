@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: (BSD-3-Clause OR GPL-2.0-only) */
 /* Keys of the maps every program shares with user space: a wait counter or
  * DynamicCounter key in one process, and its name, read from the process
  * once, when the key_id is first seen. */

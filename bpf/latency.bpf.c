@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: (BSD-3-Clause OR GPL-2.0-only) */
 /* Latency histograms in the kernel: one wait__done hit per wait adds its
  * duration to a per-CPU histogram of (pid, key_id). Nothing goes to user
  * space per event and no lock is shared between CPUs on the hot path; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: (BSD-3-Clause OR GPL-2.0-only) */
 /* Slow waits, one by one: every wait__done at or above min_ns goes to a BPF
  * ring buffer; records that do not fit are counted, never silently lost. */
 #include <stdbool.h>

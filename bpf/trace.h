@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: (BSD-3-Clause OR GPL-2.0-only) */
 /* trace.bpf.c <-> tool: one ring-buffer record per wait at or above the
  * latency threshold. */
 #ifndef PROBEMON_BPF_TRACE_H

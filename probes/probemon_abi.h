@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* The probe ABI's constants, which probemon.d (DTrace's D syntax) cannot
  * hold: plain C, included by the library (src/) that fires the probes and by
  * the BPF programs (bpf/) that read them. Values are a public contract like

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A store-load barrier split unevenly between two sides: a fast side that
 // runs on every timed wait and pays only a compiler barrier, and a slow side
 // that runs rarely (backend registration) and pays a membarrier() system

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // BackendSetRef: one thread's counted reference to one backend set of one
 // key, held by the thread's cache slot (ThreadWaitState) and pinned by every
 // timed wait that starts with it, so the wait's stop() reaches the backend

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The callback of one DynamicCounter and the count of its invocations in
 // flight, so that ~DynamicCounter can wait for them itself instead of
 // trusting every backend to.

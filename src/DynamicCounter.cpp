@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // DynamicCounter: the public class and the backend registration functions,
 // over the registry (DynamicCounterRegistry.h) and the callback's in-flight
 // count (CallbackState.h).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The registry of live DynamicCounters and of their backends, with the probe
 // sampler as its built-in backend.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The library across fork(): the child has only the thread that forked, but
 // a copy of everything the parent's other threads were doing. Without care a
 // lock one of them held stays locked in the child for ever, the probe

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The process-wide table of keys: one immortal entry per distinct key string,
 // shared by wait counters and DynamicCounters, the one place a key string is
 // looked up.

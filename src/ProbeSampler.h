@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The built-in reader of DynamicCounters behind the `dynamic__value` probe:
 // a backend of the DynamicCounter registry that keeps nothing of its own.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The per-thread state of the timed path, so a timed wait writes only to
 // cache lines its own thread owns and runs no locked instruction:
 //  - wait ids come from a per-thread block, not one shared counter;

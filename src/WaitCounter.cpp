@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The wait-counter fast path: WaitCounterHandle::start() and the guard's
 // stop().
 //

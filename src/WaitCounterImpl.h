@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The per-key state of a wait counter, shared by every handle and guard of
 // the key and never freed, plus the immutable set of backends attached to it.
 // The registry (WaitCounterRegistry.cpp) creates it and attaches factories;

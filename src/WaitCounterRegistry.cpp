@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Wait counter keys and backend factories: creating a key's state,
 // attaching backends when either a key or a factory appears, detaching
 // unregistered factories.

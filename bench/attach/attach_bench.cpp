@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon-bench-attach: what attaching costs, measured side by side in one
 // run (docs/performance.md, "The probemon tool"):
 //   - ns per wait with `probemon hist` attached, against ns per hit of an

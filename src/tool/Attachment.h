@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The links of one BPF program: its handlers attached to probemon probes in
 // every object of the session's target (pid -1 for --path: every process,
 // including later ones). Detaching, which the session does before a view's

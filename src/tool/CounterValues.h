@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // counters.bpf.c as the counters view reads it: per key, the last value the
 // library's sampler read from each DynamicCounter (dynamic__value) and the
 // registrations seen (counter__register, counter__unregister).

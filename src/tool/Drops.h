@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // What a view could not record (a full map, a full ring buffer, events the
 // kernel skipped) is always reported, never dropped silently: one list of
 // counters per view (Program::drops()), printed the same way by all.

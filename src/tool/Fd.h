@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A file descriptor owned by one object and closed with it, so that none
 // leaks when an error unwinds a view (a refresh that throws, a failed setup).
 #pragma once

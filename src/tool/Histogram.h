@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The histogram every view prints: bcc-style log2 tables, percentile
 // estimates and JSON, from the per-CPU pm_hist values summed in user space.
 #pragma once

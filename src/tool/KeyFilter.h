@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // --key: the keys a view shows, by an fnmatch(3) glob on their names; no
 // glob shows every key.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Key names as the BPF programs read them from the target: the key_names map
 // every program fills once per (pid, key_id), read back here and cached once
 // known (names never change), so a view, or a scrape that runs on another

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // latency.bpf.c as hist and top read it: per-key log2 histograms of the
 // waits' durations (wait__done), aggregated in the kernel's per-CPU maps in
 // a unit chosen at load, and read back summed over CPUs.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Reading the BPF maps the programs share with user space: every entry of a
 // map, and the per-CPU histograms summed over CPUs.
 #pragma once

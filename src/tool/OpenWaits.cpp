@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "OpenWaits.h"
 
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // inflight.bpf.c as the inflight view reads it: the waits open right now
 // (wait__start inserts them into an LRU hash, wait__done removes them), with
 // key, thread and age.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The command line as the views read it: parsed once by main.cpp's table of
 // subcommands. Only the views see it; the loader (Session, Target, Program
 // and the programs' readers) is given just the values it uses.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Writing results to stdout: text or one JSON document or line at a time,
 // flushed so a reader on a pipe sees each refresh as it happens. Every result
 // goes through writeText(), so a reader that has gone (e.g. `probemon trace ... |

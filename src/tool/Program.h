@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Program<Skel>: one BPF program of bpf/ loaded for a session, the loader
 // every view uses. It opens the skeleton (bpftool's foo_bpf), sizes its
 // key_names map to --max-keys, lets the caller set its read-only data and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // One run of a view: its target, the BPF programs attached to it, and how
 // long it lasts: until Ctrl-C or SIGTERM, --duration, or the -p target's
 // exit, with a rendering every --interval and, for trace, a file descriptor

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "SlowWaits.h"
 
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // trace.bpf.c as the trace view reads it: one record per wait at or above a
 // latency threshold, streamed through a BPF ring buffer that the session
 // serves whenever it is readable; records that did not fit are counted.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // What the tool attaches to: the objects (executable or libprobemon.so) that
 // carry probemon's USDT notes, in one process (-p PID) or in every process of
 // a file (--path FILE); for a process, also a pidfd, the one way the tool

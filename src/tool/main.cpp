@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon: in-kernel latency histograms, stuck waits, traces and counters
 // from the probemon USDT probes of a running process or of a binary.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon-test-workload: a workload with exactly known waits and counters,
 // for the tests that attach real tracers (bpftrace, perf, gdb, probemon).
 //

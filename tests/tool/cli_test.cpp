@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon's answers to bad input: one line on stderr saying what to do,
 // exit 1 for a bad target or environment, 2 for bad usage; and `list`.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The histogram helper every view prints with: merging per-CPU parts, deltas,
 // percentile estimates, bcc's table layout and the JSON buckets.
 #include "Histogram.h"

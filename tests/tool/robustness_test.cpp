@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon under stress and at the edges: 10,000 keys and full maps, keys
 // longer than the BPF read limit, --path catching a process started later,
 // an output reader that leaves early, clean detach on Ctrl-C and SIGTERM from

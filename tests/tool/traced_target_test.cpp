@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Being traced never hurts the target: with `probemon counters` attached (so
 // the library's sampler reads every DynamicCounter), a callback that builds a
 // DynamicCounter or blocks stalls nothing else, and a forked child samples

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The library in a child of fork(), where only the forking thread exists:
 // counters and per-thread state inherited from a parent with other threads
 // (a sampler thread, threads with cached backend sets) keep working. Each

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon counters: DynamicCounter values (the last one the sampler read)
 // and key registrations, from CounterValues, every --interval.
 #include "CounterValues.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon hist: per-key log2 latency histograms aggregated in the kernel
 // (LatencyHistograms), printed at exit (and every --interval if given) like
 // bcc's tools, with count, sum, min, max and p50/p90/p99.

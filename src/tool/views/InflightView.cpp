@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon inflight: the waits open longer than --min-ms right now, with key,
 // thread and age (the "what is stuck" view), from OpenWaits, every
 // --interval.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon list: the probemon probes and semaphores in a process or file.
 #include "Output.h"
 #include "Target.h"

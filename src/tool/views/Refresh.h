@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The end of one refresh of a live view (top, inflight, counters), the same
 // in each: one JSON line {"time": now, <name>: records, "dropped": {...}},
 // or, after the view's text table, its drops and a blank line. Flushed.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon top: a live per-key table refreshed every --interval: waits and
 // rate in the last interval, p50 and p99 of that interval (from the change
 // in the in-kernel histograms), all-time max.

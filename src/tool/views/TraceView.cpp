@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon trace: one record per wait at or above --min-ms, as SlowWaits
 // streams them; --format chrome collects them into a Chrome/Perfetto trace
 // JSON written at exit. Lost records are counted.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The subcommands, one view each, in views/: each only renders what the
 // loader (Session, Program and the programs' readers) gathers, and throws
 // ToolError for what it cannot do.
