@@ -5,11 +5,11 @@
 // size its other maps, loads it, attaches its handlers to probes of the
 // session's target (detached by the session before the view's last
 // rendering, or when the Program goes), reads key names back and applies
-// --key to them, and adds to a
-// program's own drops the ones every program has: key names not read and
-// probe hits the kernel skipped. So the reader of one program (e.g.
-// LatencyHistograms) only configures and reads its maps, and a view only
-// renders; one view may load several programs into its session.
+// --key to them, and adds to the program's own drops the ones every program
+// has: key names not read and probe hits the kernel skipped. So the reader
+// of one program (e.g. LatencyHistograms) only configures and reads its
+// maps, and a view only renders; a view may load several programs into its
+// session, and read them from other threads while the session runs.
 //
 //   Program<latency_bpf> program(session, "latency", max_keys, filter, [&](latency_bpf& skel) {
 //     skel.rodata->unit_ns = 1000;
