@@ -125,6 +125,7 @@ void DynamicCounterRegistry::lockForFork() {
   // A backend called under the lock that forks already holds it.
   locked_for_fork_ = holder_.load(std::memory_order_relaxed) != std::this_thread::get_id();
   if (locked_for_fork_) mu_.lock();
+  sampler_.awaitStarted();
 }
 
 void DynamicCounterRegistry::unlockAfterFork(bool in_child) {

@@ -34,17 +34,19 @@ ProbeSampler::ProbeSampler(LiveCounters live)
     : live_(std::move(live)), interval_(intervalFromEnvironment()) {}
 
 ProbeSampler::Thread::Thread(const ProbeSampler& sampler)
-    : stop_(std::make_shared<std::binary_semaphore>(0)),
+    : control_(std::make_shared<Control>()),
       // A semaphore, not a condition variable: a child of fork() may start a
       // new thread while the parent's waited on the old one.
-      thread_([&sampler, stop = stop_] {
-        while (!stop->try_acquire_for(sampler.interval_)) sampler.sampleOnce();
+      thread_([&sampler, control = control_] {
+        control->started.store(true);
+        control->started.notify_all();
+        while (!control->stop.try_acquire_for(sampler.interval_)) sampler.sampleOnce();
       }) {}
 
 ProbeSampler::Thread::~Thread() {
-  stop_->release();
+  control_->stop.release();
   if (thread_.get_id() == std::this_thread::get_id()) {
-    thread_.detach();  // it ends after this sample, holding its own stop_
+    thread_.detach();  // it ends after this sample, holding its own control_
   } else {
     thread_.join();
   }

@@ -11,6 +11,7 @@
 // wake-up per interval in processes that have DynamicCounters.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -41,8 +42,16 @@ class ProbeSampler {
     Thread(const Thread&) = delete;
     Thread& operator=(const Thread&) = delete;
 
+    // Returns once the thread runs the sampler's loop.
+    void awaitStarted() const { control_->started.wait(false); }
+
    private:
-    std::shared_ptr<std::binary_semaphore> stop_;
+    // Shared with the thread, which may outlive this object (see above).
+    struct Control {
+      std::binary_semaphore stop{0};
+      std::atomic<bool> started{false};
+    };
+    std::shared_ptr<Control> control_;
     std::thread thread_;
   };
 
@@ -50,6 +59,12 @@ class ProbeSampler {
   void start() { thread_ = std::make_unique<Thread>(*this); }
   // ...and its last: destroy the thread returned once that lock is released.
   [[nodiscard]] std::unique_ptr<Thread> stop() { return std::move(thread_); }
+  // Before fork(), under the registry's lock: lets a thread that is being
+  // started get to its loop, so that the child copies no thread halfway
+  // through its start (which a sanitizer's allocator, say, does not survive).
+  void awaitStarted() const {
+    if (thread_) thread_->awaitStarted();
+  }
   // In a child of fork(), where the thread does not exist: forgets it
   // (leaked: neither stopped nor joined) and starts a new one if it ran.
   void restartInChild();

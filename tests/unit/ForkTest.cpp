@@ -21,12 +21,18 @@
 #include "IdleThread.h"
 #include "RecordingBackends.h"
 
-// ThreadSanitizer ends a child of a multi-threaded fork that starts threads,
-// which these tests do on purpose.
-extern "C" const char* __tsan_default_options() { return "die_after_fork=0"; }
-
 namespace probemon::test {
 namespace {
+
+// GCC 12's ThreadSanitizer cannot follow a child of a multi-threaded fork
+// that starts threads, as these children do: it sees the thread ids of the
+// parent's threads reused and stops the child. The ASan and plain builds run
+// these tests.
+#if defined(__SANITIZE_THREAD__)
+constexpr bool kThreadSanitizer = true;
+#else
+constexpr bool kThreadSanitizer = false;
+#endif
 
 // Runs `body` in a child process and returns its result, or -1 if the child
 // did not exit within 30 s (it is killed): a hang is what these tests catch.
@@ -46,6 +52,7 @@ int inChild(const std::function<int()>& body) {
 }
 
 TEST(Fork, ChildDestroysTheCountersItInheritedAndBuildsNewOnes) {
+  if (kThreadSanitizer) GTEST_SKIP() << "ThreadSanitizer cannot follow these children";
   // Live, so the parent has a sampler thread the child does not.
   auto inherited = std::make_unique<DynamicCounter>("fork.inherited", [] { return 1; });
   const int status = inChild([&] {
@@ -67,6 +74,7 @@ TEST(Fork, ChildDestroysTheCountersItInheritedAndBuildsNewOnes) {
 }
 
 TEST(Fork, ChildTimesWaitsAndFreesUnregisteredBackends) {
+  if (kThreadSanitizer) GTEST_SKIP() << "ThreadSanitizer cannot follow these children";
   auto log = std::make_shared<WaitLog>();
   auto backend = std::make_unique<ScopedWaitBackend>(log);
   // Threads of the parent, alive at the fork, with the key's backend set
