@@ -46,7 +46,8 @@ Key& internKey(std::string_view name) {
   if (auto it = t.keys.find(name); it != t.keys.end()) {
     return *it->second;  // another thread made it meanwhile
   }
-  auto key = std::make_unique<Key>(std::string(name), t.next_id++);
+  // Braces: Key is an aggregate (clang 14 has no parenthesized aggregate init).
+  std::unique_ptr<Key> key(new Key{std::string(name), t.next_id++});
   const std::string_view view = key->name;
   return *t.keys.emplace(view, std::move(key)).first->second;
 }
