@@ -52,11 +52,9 @@ void WaitCounterImpl::markReady(std::unique_lock<std::mutex>& creation_lock) {
   creation_lock.unlock();
 }
 
-void WaitCounterImpl::awaitReady() {
-  if (!ready_.load(std::memory_order_acquire)) {
-    // The creator holds attach_mu_ until the key is ready.
-    std::lock_guard lock(attach_mu_);
-  }
+void WaitCounterImpl::awaitCreator() {
+  // The creator holds attach_mu_ until the key is ready.
+  std::lock_guard lock(attach_mu_);
 }
 
 }  // namespace probemon::detail

@@ -69,7 +69,11 @@ class WaitCounterImpl : public WaitCounterHotState {
   // backends are attached.
   std::unique_lock<std::mutex> lockForCreation() { return std::unique_lock(attach_mu_); }
   void markReady(std::unique_lock<std::mutex>& creation_lock);
-  void awaitReady();
+  // Inline: every handle of an existing key passes here.
+  void awaitReady() {
+    if (!ready_.load(std::memory_order_acquire)) [[unlikely]]
+      awaitCreator();
+  }
 
   // fork(): the set's lock, taken before and released after (Fork.h).
   void lockForFork() { backends_mu_.lock(); }
@@ -77,6 +81,7 @@ class WaitCounterImpl : public WaitCounterHotState {
 
  private:
   void syncBackendsLocked();
+  void awaitCreator();
 
   const Key& key_;
   // Held only to copy or replace the pointer. (libstdc++ 12's
