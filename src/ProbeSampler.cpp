@@ -58,11 +58,10 @@ void ProbeSampler::restartInChild() {
   start();
 }
 
-std::size_t ProbeSampler::sampleOnce() const {
+void ProbeSampler::sampleOnce() const {
   if (!PROBEMON_PROBE_ENABLED(dynamic__value)) {
-    return 0;
+    return;
   }
-  std::size_t fired = 0;
   for (const LiveCounter& counter : live_()) {
     std::optional<std::int64_t> value;
     try {
@@ -72,9 +71,7 @@ std::size_t ProbeSampler::sampleOnce() const {
     }
     if (!value) continue;  // destroyed since the list was taken
     PROBEMON_PROBE(dynamic__value, counter.key->name.c_str(), counter.key->id, *value);
-    ++fired;
   }
-  return fired;
 }
 
 }  // namespace probemon::detail

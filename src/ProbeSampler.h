@@ -13,7 +13,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstddef>
 #include <functional>
 #include <memory>
 #include <semaphore>
@@ -69,11 +68,11 @@ class ProbeSampler {
   // (leaked: neither stopped nor joined) and starts a new one if it ran.
   void restartInChild();
 
-  // Reads every live counter now and fires dynamic__value for each, if the
-  // probe is attached. Returns the number of probes fired.
-  std::size_t sampleOnce() const;
-
  private:
+  // Reads every live counter now and fires dynamic__value for each, if the
+  // probe is attached.
+  void sampleOnce() const;
+
   const LiveCounters live_;
   const std::chrono::milliseconds interval_;
   std::unique_ptr<Thread> thread_;

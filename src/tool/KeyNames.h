@@ -43,13 +43,14 @@ struct KeyName {
 class KeyNames {
  public:
   KeyNames(int fd, KeyFilter filter) : fd_(fd), filter_(std::move(filter)) {}
-  KeyName lookup(const pm_key& key) const;
   // The name of `key` if the view shows it.
   std::optional<KeyName> shown(const pm_key& key) const;
   // Every key with a name, e.g. to find the used slots of an array.
   std::vector<pm_key> keys() const;
 
  private:
+  KeyName lookup(const pm_key& key) const;
+
   const int fd_;
   const KeyFilter filter_;
   mutable std::mutex mu_;
