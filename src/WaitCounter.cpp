@@ -126,7 +126,7 @@ void WaitCounterHandle::WaitGuard::stopRecorded() noexcept {
   const approx_time_t end = getApproximateTime();
   const detail::WaitCounterImpl* impl = std::exchange(impl_, nullptr);
   detail::WaitRecorder::stopApprox(end, contexts_[0]);
-  backends_->unpin(detail::ThreadWaitState::existing());
+  detail::ThreadWaitState::releaseBackends(*backends_);
   if (PROBEMON_PROBE_ENABLED(wait__done)) {
     // A tracer attached during the wait: the probe ABI's times are
     // CLOCK_MONOTONIC ns, so the start is now minus the measured duration.
