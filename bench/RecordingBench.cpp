@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Micro-benchmarks of the in-process recording beside the wait-counter ones
 // (same binary, same run; docs/performance.md): what a Python tracer's call
 // entry costs on the C++ side, and what building and writing a trace costs

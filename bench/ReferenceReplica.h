@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A replica of the reference design (PyTorch's c10::monitor WaitCounter), the
 // yardstick for probemon's wait-counter benchmarks: every start() and stop()
 // reads steady_clock, start() fills a small inline vector with one context

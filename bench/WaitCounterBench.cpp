@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Micro-benchmarks of the wait-counter fast path against a replica of the
 // reference design, measured side by side in one run (docs/performance.md).
 //

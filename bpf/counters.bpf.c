@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: (BSD-3-Clause OR GPL-2.0-only) */
 /* DynamicCounters and key registrations: counter__register,
  * counter__unregister and the sampler's dynamic__value update one record per
  * (pid, key_id) that the tool reads every interval. These probes fire at
@@ -13,7 +14,7 @@
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, PM_DEFAULT_MAX_KEYS);
+	__uint(max_entries, 1); /* sized by the tool before load */
 	__type(key, struct pm_key);
 	__type(value, struct pm_counter);
 } counters SEC(".maps");
@@ -24,19 +25,9 @@ __u64 counters_dropped = 0;
 static __always_inline struct pm_counter *counter_of(const char *name, __u64 key_id, __u32 kind)
 {
 	struct pm_key key = { .pid = bpf_get_current_pid_tgid() >> 32, .key_id = key_id };
-	struct pm_counter *c = bpf_map_lookup_elem(&counters, &key);
 	struct pm_counter fresh = { .kind = kind };
-	long err;
 
-	if (c)
-		return c;
-	pm_record_key_name(&key, name);
-	err = bpf_map_update_elem(&counters, &key, &fresh, BPF_NOEXIST);
-	if (err && err != -EEXIST) { /* EEXIST: another thread added it */
-		__sync_fetch_and_add(&counters_dropped, 1);
-		return 0;
-	}
-	return bpf_map_lookup_elem(&counters, &key);
+	return pm_lookup_or_try_init(&counters, &key, &fresh, name, &counters_dropped);
 }
 
 /* counter__register and counter__unregister: count one of them in the key's
@@ -69,7 +60,7 @@ SEC("usdt")
 int BPF_USDT(handle_value, const char *name, __u64 key_id, __s64 value)
 {
 	/* The sampler only reads DynamicCounters. */
-	struct pm_counter *c = counter_of(name, key_id, PM_KIND_DYNAMIC);
+	struct pm_counter *c = counter_of(name, key_id, PROBEMON_KIND_DYNAMIC_COUNTER);
 
 	if (c) {
 		c->value = value;

@@ -1,14 +1,11 @@
+/* SPDX-License-Identifier: (BSD-3-Clause OR GPL-2.0-only) */
 /* counters.bpf.c <-> tool: per (pid, key_id) registrations and the last
  * value the sampler read from each DynamicCounter. */
 #ifndef PROBEMON_BPF_COUNTERS_H
 #define PROBEMON_BPF_COUNTERS_H
 
 #include "keys.h"
-
-/* kind argument of counter__register / counter__unregister */
-#define PM_KIND_WAIT 0
-#define PM_KIND_DYNAMIC 1
-#define PM_KIND_UNKNOWN 0xFFFFFFFF  /* only values seen, no registration */
+#include "probemon_abi.h" /* kind: PROBEMON_KIND_* */
 
 struct pm_counter {
 	__s64 value;        /* last dynamic__value */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: (BSD-3-Clause OR GPL-2.0-only) */
 /* The one log2 latency histogram, shared by every BPF program that keeps one
  * and by the tool that prints it (like bcc's bits.bpf.h + histogram struct).
  * Durations are bucketed in a unit chosen at load time (ns, us or ms) so the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: (BSD-3-Clause OR GPL-2.0-only) */
 /* Open waits: wait__start inserts (pid, wait_id) into an LRU hash,
  * wait__done removes it; the tool lists the entries older than a threshold
  * (the "what is stuck" view). */
@@ -17,7 +18,7 @@ __u64 attached_ns = ~0ULL;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, PM_DEFAULT_MAX_WAITS);
+	__uint(max_entries, 1); /* sized by the tool before load (--max-waits) */
 	__type(key, struct pm_wait_key);
 	__type(value, struct pm_wait);
 } waits SEC(".maps");

@@ -1,11 +1,10 @@
+/* SPDX-License-Identifier: (BSD-3-Clause OR GPL-2.0-only) */
 /* inflight.bpf.c <-> tool: the waits open right now, (pid, wait_id) ->
  * key, thread and start time, in an LRU hash the tool scans for old ones. */
 #ifndef PROBEMON_BPF_INFLIGHT_H
 #define PROBEMON_BPF_INFLIGHT_H
 
 #include "keys.h"
-
-#define PM_DEFAULT_MAX_WAITS 16384
 
 struct pm_wait_key {
 	__u32 pid;

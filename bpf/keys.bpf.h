@@ -1,5 +1,7 @@
+/* SPDX-License-Identifier: (BSD-3-Clause OR GPL-2.0-only) */
 /* BPF side of keys.h: the key-name map and the helper that fills it, for
- * every program that sees a `key` argument. Included once per program. */
+ * every program that sees a `key` argument, and the one way a program adds a
+ * key to a map of its own. Included once per program. */
 #ifndef PROBEMON_BPF_KEYS_BPF_H
 #define PROBEMON_BPF_KEYS_BPF_H
 
@@ -7,12 +9,13 @@
 
 #include "keys.h"
 
-/* max_entries is set by the tool before load. Preallocated, like every map
- * the probes insert into: a map that allocates on insert fails (ENOMEM) under
- * a burst of new keys, which would lose waits. */
+/* Sized by the tool before load (--max-keys), like every map here.
+ * Preallocated, like every map the probes insert into: a map that allocates
+ * on insert fails (ENOMEM) under a burst of new keys, which would lose
+ * waits. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, PM_DEFAULT_MAX_KEYS);
+	__uint(max_entries, 1);
 	__type(key, struct pm_key);
 	__type(value, struct pm_key_name);
 } key_names SEC(".maps");
@@ -38,6 +41,28 @@ static __always_inline void pm_record_key_name(const struct pm_key *key, const c
 	err = bpf_map_update_elem(&key_names, key, &value, BPF_NOEXIST);
 	if (err && err != -EEXIST) /* EEXIST: another CPU got there first */
 		__sync_fetch_and_add(&names_dropped, 1);
+}
+
+/* The value of `key` in `map` (a hash keyed by struct pm_key), created from
+ * `init` if the key is new to it, after its name (`user_name`) was read, so a
+ * reader that finds the value finds the name. NULL if the map is full, which
+ * is counted in *dropped. */
+static __always_inline void *pm_lookup_or_try_init(void *map, const struct pm_key *key,
+						   const void *init, const char *user_name,
+						   __u64 *dropped)
+{
+	void *value = bpf_map_lookup_elem(map, key);
+	long err;
+
+	if (value)
+		return value;
+	pm_record_key_name(key, user_name);
+	err = bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+	if (err && err != -EEXIST) { /* EEXIST: another CPU added it */
+		__sync_fetch_and_add(dropped, 1);
+		return 0;
+	}
+	return bpf_map_lookup_elem(map, key);
 }
 
 #endif

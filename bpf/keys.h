@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: (BSD-3-Clause OR GPL-2.0-only) */
 /* Keys of the maps every program shares with user space: a wait counter or
  * DynamicCounter key in one process, and its name, read from the process
  * once, when the key_id is first seen. */
@@ -8,11 +9,6 @@
 
 /* Bytes of a key name kept, NUL included; longer names are cut and marked. */
 #define PM_KEY_MAX 128
-
-/* Default map size in (pid, key) entries; the tool's --max-keys overrides it.
- * Maps are preallocated: latency's per-CPU histograms take 352 bytes per key
- * per CPU, 1.4 MB per CPU at this default. */
-#define PM_DEFAULT_MAX_KEYS 4096
 
 struct pm_key {
 	__u32 pid;  /* tgid, as the host sees it */

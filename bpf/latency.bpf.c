@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: (BSD-3-Clause OR GPL-2.0-only) */
 /* Latency histograms in the kernel: one wait__done hit per wait adds its
  * duration to a per-CPU histogram of (pid, key_id). Nothing goes to user
  * space per event and no lock is shared between CPUs on the hot path; the
@@ -26,14 +27,14 @@ const volatile bool one_process = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PM_DEFAULT_MAX_KEYS);
+	__uint(max_entries, 1); /* sized by the tool before load, like hists */
 	__type(key, __u32);
 	__type(value, struct pm_hist);
 } hists_by_id SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, PM_DEFAULT_MAX_KEYS);
+	__uint(max_entries, 1);
 	__type(key, struct pm_key);
 	__type(value, struct pm_hist);
 } hists SEC(".maps");
@@ -42,14 +43,6 @@ struct {
 __u64 waits_dropped = 0;
 
 static const struct pm_hist zero_hist;
-
-static __always_inline void record_name(struct pt_regs *ctx, const struct pm_key *key)
-{
-	long name;
-
-	if (!bpf_usdt_arg(ctx, 0, &name))
-		pm_record_key_name(key, (const char *)name);
-}
 
 /* wait__done(key, key_id, wait_id, start_ns, duration_ns). Arguments are
  * fetched one by one (pm_usdt_arg(), the fast bpf_usdt_arg()) rather than
@@ -60,7 +53,7 @@ int handle_wait_done(struct pt_regs *ctx)
 {
 	struct __bpf_usdt_spec *spec = pm_usdt_spec(ctx);
 	struct pm_key key = {};
-	long key_id, duration_ns, err;
+	long key_id, duration_ns, name;
 	struct pm_hist *h;
 	__u32 slot;
 
@@ -77,23 +70,21 @@ int handle_wait_done(struct pt_regs *ctx)
 			__sync_fetch_and_add(&waits_dropped, 1);
 			return 0;
 		}
-		if (h->count == 0) { /* first wait of this key on this CPU */
+		if (h->count == 0 && !pm_usdt_arg(ctx, spec, 0, &name)) {
+			/* first wait of this key on this CPU */
 			key.pid = bpf_get_current_pid_tgid() >> 32;
-			record_name(ctx, &key);
+			pm_record_key_name(&key, (const char *)name);
 		}
 		pm_hist_add(h, duration_ns, unit_ns, unit_log2);
 		return 0;
 	}
 	key.pid = bpf_get_current_pid_tgid() >> 32;
 	h = bpf_map_lookup_elem(&hists, &key);
-	if (!h) {
-		record_name(ctx, &key);
-		err = bpf_map_update_elem(&hists, &key, &zero_hist, BPF_NOEXIST);
-		if (err && err != -EEXIST) { /* EEXIST: another CPU added it */
-			__sync_fetch_and_add(&waits_dropped, 1);
+	if (!h) { /* a new key: its name is read only now */
+		if (pm_usdt_arg(ctx, spec, 0, &name))
 			return 0;
-		}
-		h = bpf_map_lookup_elem(&hists, &key);
+		h = pm_lookup_or_try_init(&hists, &key, &zero_hist, (const char *)name,
+					  &waits_dropped);
 		if (!h)
 			return 0;
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: (BSD-3-Clause OR GPL-2.0-only) */
 /* latency.bpf.c <-> tool: per (pid, key_id) histograms of wait__done's
  * duration_ns: for one process (-p) a per-CPU array indexed by key_id - 1,
  * for --path a per-CPU hash (struct pm_key -> struct pm_hist). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: (BSD-3-Clause OR GPL-2.0-only) */
 /* Slow waits, one by one: every wait__done at or above min_ns goes to a BPF
  * ring buffer; records that do not fit are counted, never silently lost. */
 #include <stdbool.h>
@@ -13,7 +14,7 @@ const volatile __u64 min_ns = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, PM_DEFAULT_RINGBUF_BYTES);
+	__uint(max_entries, 4096); /* sized by the tool before load (--ringbuf-kb) */
 } events SEC(".maps");
 
 /* Records the ring buffer had no room for. */

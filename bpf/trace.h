@@ -1,11 +1,10 @@
+/* SPDX-License-Identifier: (BSD-3-Clause OR GPL-2.0-only) */
 /* trace.bpf.c <-> tool: one ring-buffer record per wait at or above the
  * latency threshold. */
 #ifndef PROBEMON_BPF_TRACE_H
 #define PROBEMON_BPF_TRACE_H
 
 #include "keys.h"
-
-#define PM_DEFAULT_RINGBUF_BYTES (1024 * 1024)
 
 struct pm_trace_event {
 	__u32 pid;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: (BSD-3-Clause OR GPL-2.0-only) */
 /* USDT arguments on the hot path: like bpf_usdt_arg() from <bpf/usdt.bpf.h>,
  * whose argument specs (filled in by libbpf at attach) it reads, but an
  * argument that sits in a register is loaded straight from the pt_regs

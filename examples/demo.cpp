@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon-demo: a small "training service" instrumented with probemon, to
 // trace with the probemon tool, bpftrace or perf.
 //

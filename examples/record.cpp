@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon-record: records a small workload in-process and writes a
 // Chrome/Perfetto trace of it, the C++ recording API end to end
 // (<probemon/Recording.h>, docs/api.md).

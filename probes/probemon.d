@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The probemon USDT provider: the probe ABI that tools, bpftrace scripts and
  * users' one-liners depend on. Names and argument order are a public contract

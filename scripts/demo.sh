@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The main job: builds probemon, runs the demo workload and traces it with
 # `probemon hist`, which prints per-key latency histograms aggregated in the
 # kernel. Run as root (attaching BPF programs needs it).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # perf-waits.sh - per-key summary of probemon waits, with perf only.
 #
 # Records the wait__done probe of a running process for SECONDS (or until

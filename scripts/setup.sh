@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Installs what probemon needs on Debian 12 (bookworm), if missing, and mounts
 # tracefs for bpftrace and perf. Safe to run again. Installing needs root.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Builds probemon and runs every test, as CI does. Run as root: the tests that
 # attach bpftrace, perf, gdb and BPF programs need it (without root they skip,
 # and with CI=true a skip fails).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "AsymmetricBarrier.h"
 
 #include <linux/membarrier.h>

@@ -1,7 +1,8 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A store-load barrier split unevenly between two sides: a fast side that
 // runs on every timed wait and pays only a compiler barrier, and a slow side
 // that runs rarely (backend registration) and pays a membarrier() system
-// call. ThreadWaitState's per-thread pin counts are built on it.
+// call. BackendSetRef's pin counts are built on it (BackendSetRef.h).
 //
 // The pattern is Dekker's, with the fence moved to one side:
 //

@@ -1,6 +1,5 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "BackendSetRef.h"
-
-#include "ThreadWaitState.h"
 
 namespace probemon::detail {
 
@@ -15,17 +14,17 @@ BackendSetRef::SetPtr BackendSetRef::dropIfUnused() {
   return std::move(set_);
 }
 
-void BackendSetRef::unpinShared() {
+bool BackendSetRef::unpinShared() {
   const std::uint64_t state = state_.fetch_sub(kOnePin, std::memory_order_acq_rel) - kOnePin;
   if ((state & kCached) == 0) {
     // Retired: the count is every pin, and this was the last one.
     if ((state & ~kFlags) == 0) delete this;
-    return;
+    return false;
   }
   // Cached, so the owner may free it from here on. If it is stale this may
-  // have been its last pin, which only a revoker's barrier can tell: run one.
+  // have been its last pin, which only a revoker's barrier can tell.
   // Rare: a wait stopped off its thread across a backend (un)registration.
-  if ((state & kStale) != 0) dropStaleBackendRefs();
+  return (state & kStale) != 0;
 }
 
 BackendSetRef::SetPtr BackendSetRef::retire() {

@@ -1,7 +1,10 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // BackendSetRef: one thread's counted reference to one backend set of one
 // key, held by the thread's cache slot (ThreadWaitState) and pinned by every
 // timed wait that starts with it, so the wait's stop() reaches the backend
 // instances that saw its start even after the key moved on to a newer set.
+// This is where the revocation protocol lives; ThreadWaitState only holds
+// the references and runs the revoker (dropStaleBackendRefs()).
 //
 // Pins from the owning thread, which is nearly all of them, are plain stores
 // to a counter that only that thread writes: the timed path runs no locked
@@ -23,11 +26,15 @@
 // that count alone after: the atomic operation that brings it to zero on a
 // retired reference is the one that frees it.
 //
-// The set is dropped (the backends destroyed, if no newer set shares them)
-// as soon as the reference is stale and unused, by whoever sees it so: the
-// revoker after its barrier, the owner at its unpin, or the last wait on a
-// retired reference. Without membarrier() the revoker cannot tell, and an
-// idle thread's set waits for that thread's next wait on the key or its exit.
+// When keys get new sets (a backend registered or unregistered), the revoker
+// marks every thread's outdated reference stale and, after one membarrier(),
+// drops the sets no wait pins. Otherwise a set is dropped (the backends
+// destroyed, if no newer set shares them) as soon as its reference is stale
+// and unused, by whoever sees it so: the owner at its unpin, or the last wait
+// on a retired reference. So an unregistered backend is destroyed as soon as
+// no wait uses it, however idle the threads that used it are. Without
+// membarrier() the revoker cannot tell, and an idle thread's set waits for
+// that thread's next wait on the key or its exit.
 #pragma once
 
 #include <array>
@@ -41,19 +48,20 @@
 
 namespace probemon::detail {
 
-class ThreadWaitState;
 class WaitRecorder;
 WaitRecorder* asWaitRecorder(WaitCounterBackendIf* backend) noexcept;
 
 class BackendSetRef {
  public:
   using SetPtr = std::shared_ptr<const WaitBackendSet>;
+  // Who holds the reference in a cache slot: the owning thread's state, used
+  // only to tell the owner's unpins from others'.
+  using Owner = const void*;
 
   // A reference for `owner`'s cache slot, pinned once for the wait it is
   // made for; or, with owner null, a reference held only by that one wait
   // (for a thread whose state is gone).
-  BackendSetRef(WaitCounterImpl::Snapshot snapshot, const WaitCounterImpl& impl,
-                const ThreadWaitState* owner)
+  BackendSetRef(WaitCounterImpl::Snapshot snapshot, const WaitCounterImpl& impl, Owner owner)
       : set_(std::move(snapshot.set)),
         size_(set_->active.size()),
         first_(firstBackends(*set_)),
@@ -94,12 +102,14 @@ class BackendSetRef {
   }
 
   // Releases a wait's pin; `self` is the calling thread's state (or null).
-  void unpin(const ThreadWaitState* self) {
+  // True when only a revoker's barrier can tell whether that was the last
+  // pin of a stale reference: the caller must run dropStaleBackendRefs().
+  [[nodiscard]] bool unpin(Owner self) {
     if (self == owner_ && !retired_.load(std::memory_order_relaxed)) [[likely]] {
       unpinLocal();
-    } else {
-      unpinShared();
+      return false;
     }
+    return unpinShared();
   }
 
   // Whether the key has moved on to a newer set.
@@ -147,7 +157,7 @@ class BackendSetRef {
       const SetPtr unused = dropIfUnused();  // destroyed here: the owner holds no lock
     }
   }
-  void unpinShared();
+  bool unpinShared();
 
   SetPtr set_;
   const std::size_t size_;
@@ -155,7 +165,7 @@ class BackendSetRef {
   WaitRecorder* const recorder_;
   const WaitCounterImpl& impl_;
   const std::uint64_t version_;
-  const ThreadWaitState* const owner_;
+  const Owner owner_;
   // Written by the owner only; true from birth for a reference without one.
   std::atomic<bool> retired_;
   // Pins taken minus pins released on the owner thread while cached. Written

@@ -1,13 +1,12 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "ProbeSampler.h"
-
-#include <pthread.h>
 
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 #include <utility>
 
+#include "KeyTable.h"
 #include "probes.h"
 
 namespace probemon::detail {
@@ -29,81 +28,49 @@ std::chrono::milliseconds intervalFromEnvironment() {
   return std::chrono::milliseconds(ms);
 }
 
-// The process's sampler (the DynamicCounter registry's, never destroyed),
-// for the fork handler.
-ProbeSampler* the_sampler = nullptr;
-
 }  // namespace
 
-ProbeSampler::ProbeSampler() : interval_(intervalFromEnvironment()) {
-  the_sampler = this;
-  static const int registered = pthread_atfork(nullptr, nullptr, [] {
-    if (the_sampler != nullptr) the_sampler->forgetThreadAfterFork();
-  });
-  (void)registered;
-}
+ProbeSampler::ProbeSampler(LiveCounters live)
+    : live_(std::move(live)), interval_(intervalFromEnvironment()) {}
 
-void ProbeSampler::forgetThreadAfterFork() noexcept {
-  // Overwritten, not destroyed: their state is the parent's.
-  new (&thread_) std::jthread();
-  new (&wake_) std::condition_variable_any();
-  new (&mu_) std::mutex();
-}
+ProbeSampler::Thread::Thread(const ProbeSampler& sampler)
+    : control_(std::make_shared<Control>()),
+      // A semaphore, not a condition variable: a child of fork() may start a
+      // new thread while the parent's waited on the old one.
+      thread_([&sampler, control = control_] {
+        control->started.store(true);
+        control->started.notify_all();
+        while (!control->stop.try_acquire_for(sampler.interval_)) sampler.sampleOnce();
+      }) {}
 
-void ProbeSampler::add(std::string_view key, std::uint64_t key_id,
-                       DynamicCounter::Callback callback) {
-  std::lock_guard lock(mu_);
-  counters_.insert_or_assign(std::string(key), Counter{key_id, std::move(callback)});
-  if (!thread_.joinable()) {
-    thread_ = std::jthread([this](const std::stop_token& stop) { run(stop); });
+ProbeSampler::Thread::~Thread() {
+  control_->stop.release();
+  if (thread_.get_id() == std::this_thread::get_id()) {
+    thread_.detach();  // it ends after this sample, holding its own control_
+  } else {
+    thread_.join();
   }
 }
 
-void ProbeSampler::remove(std::string_view key) {
-  // Destroyed, so stopped and joined, after mu_ is released: the thread
-  // needs mu_ to notice the stop request.
-  std::jthread finished;
-  {
-    std::lock_guard lock(mu_);
-    if (auto it = counters_.find(key); it != counters_.end()) {
-      counters_.erase(it);
-    }
-    if (counters_.empty()) {
-      finished = std::move(thread_);
-    }
-  }
+void ProbeSampler::restartInChild() {
+  if (!thread_) return;
+  (void)thread_.release();
+  start();
 }
 
-std::size_t ProbeSampler::sampleOnce() {
+void ProbeSampler::sampleOnce() const {
   if (!PROBEMON_PROBE_ENABLED(dynamic__value)) {
-    return 0;
+    return;
   }
-  std::lock_guard lock(mu_);
-  std::size_t fired = 0;
-  for (const auto& [key, counter] : counters_) {
-    std::int64_t value = 0;
+  for (const LiveCounter& counter : live_()) {
+    std::optional<std::int64_t> value;
     try {
-      value = counter.callback();
+      value = counter.callback->invoke();
     } catch (...) {
       continue;  // the callback broke its contract: no sample this round
     }
-    PROBEMON_PROBE(dynamic__value, key.c_str(), counter.key_id, value);
-    ++fired;
-  }
-  return fired;
-}
-
-void ProbeSampler::run(const std::stop_token& stop) {
-  std::unique_lock lock(mu_);
-  for (;;) {
-    // Wakes after the interval, or at once when a stop is requested.
-    wake_.wait_for(lock, stop, interval_, [] { return false; });
-    if (stop.stop_requested()) {
-      return;
-    }
-    lock.unlock();
-    sampleOnce();
-    lock.lock();
+    if (!value) continue;  // destroyed since the list was taken
+    PROBEMON_PROBE(dynamic__value, counter.key->name.c_str(), counter.key->id, *value);
   }
 }
 

@@ -1,59 +1,81 @@
-// The built-in reader of DynamicCounters behind the `dynamic__value` probe.
+// SPDX-License-Identifier: BSD-3-Clause
+// The built-in reader of DynamicCounters behind the `dynamic__value` probe:
+// a backend of the DynamicCounter registry that keeps nothing of its own.
 //
-// It keeps every live counter's callback and, from a thread that exists only
-// while at least one counter is live, checks the probe's semaphore once per
-// interval (PROBEMON_SAMPLE_MS, default 1000 ms); while a tracer is attached it
-// reads each counter and fires dynamic__value with the value. Detached, its
-// cost is one wake-up per interval in processes that have DynamicCounters.
+// A thread that exists only while at least one counter is live checks the
+// probe's semaphore once per interval (PROBEMON_SAMPLE_MS, default 1000 ms);
+// while a tracer is attached it takes the registry's list of live counters,
+// reads each with no lock held and fires dynamic__value with the value. So a
+// callback may build or destroy other counters, and a slow one delays
+// nothing but its own counter's destructor. Detached, its cost is one
+// wake-up per interval in processes that have DynamicCounters.
 #pragma once
 
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <cstdint>
-#include <map>
-#include <mutex>
-#include <stop_token>
-#include <string>
-#include <string_view>
+#include <functional>
+#include <memory>
+#include <semaphore>
 #include <thread>
+#include <vector>
 
-#include <probemon/DynamicCounter.h>
+#include "CallbackState.h"
 
 namespace probemon::detail {
 
 class ProbeSampler {
  public:
-  ProbeSampler();
+  using LiveCounters = std::function<std::vector<LiveCounter>()>;
 
-  // `key_id` is the key's probe ABI id.
-  void add(std::string_view key, std::uint64_t key_id, DynamicCounter::Callback callback);
-  // Returns after any sample of this counter in progress has finished.
-  void remove(std::string_view key);
+  // `live` lists the registry's live counters; it takes the registry's lock,
+  // so it is never called with that lock held.
+  explicit ProbeSampler(LiveCounters live);
 
-  // Reads every live counter now and fires dynamic__value for each, if the
-  // probe is attached. Returns the number of probes fired.
-  std::size_t sampleOnce();
+  // The sampling thread. Destroying it stops it and waits for a sample in
+  // progress, or, on the sampling thread itself (a callback destroying the
+  // last counter), lets it end on its own.
+  class Thread {
+   public:
+    explicit Thread(const ProbeSampler& sampler);
+    ~Thread();
+    Thread(const Thread&) = delete;
+    Thread& operator=(const Thread&) = delete;
 
-  // In a child of fork(), which has none of the parent's threads: forgets
-  // the parent's sampling thread instead of joining it, and the lock and
-  // condition variable it used (a notify would wait forever for the
-  // missing waiter, the lock it may have held while sampling would never
-  // be released). The next counter starts a new thread.
-  void forgetThreadAfterFork() noexcept;
+    // Returns once the thread runs the sampler's loop.
+    void awaitStarted() const { control_->started.wait(false); }
+
+   private:
+    // Shared with the thread, which may outlive this object (see above).
+    struct Control {
+      std::binary_semaphore stop{0};
+      std::atomic<bool> started{false};
+    };
+    std::shared_ptr<Control> control_;
+    std::thread thread_;
+  };
+
+  // Called by the registry, under its lock, with its first live counter...
+  void start() { thread_ = std::make_unique<Thread>(*this); }
+  // ...and its last: destroy the thread returned once that lock is released.
+  [[nodiscard]] std::unique_ptr<Thread> stop() { return std::move(thread_); }
+  // Before fork(), under the registry's lock: lets a thread that is being
+  // started get to its loop, so that the child copies no thread halfway
+  // through its start (which a sanitizer's allocator, say, does not survive).
+  void awaitStarted() const {
+    if (thread_) thread_->awaitStarted();
+  }
+  // In a child of fork(), where the thread does not exist: forgets it
+  // (leaked: neither stopped nor joined) and starts a new one if it ran.
+  void restartInChild();
 
  private:
-  struct Counter {
-    std::uint64_t key_id;
-    DynamicCounter::Callback callback;
-  };
-  void run(const std::stop_token& stop);
+  // Reads every live counter now and fires dynamic__value for each, if the
+  // probe is attached.
+  void sampleOnce() const;
 
+  const LiveCounters live_;
   const std::chrono::milliseconds interval_;
-  // Held while sampling, so remove() waits for an invocation in progress.
-  std::mutex mu_;
-  std::condition_variable_any wake_;
-  std::map<std::string, Counter, std::less<>> counters_;
-  std::jthread thread_;
+  std::unique_ptr<Thread> thread_;
 };
 
 }  // namespace probemon::detail

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include <probemon/detail/ProbeState.h>
 
 #include <probemon/WaitCounter.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "ThreadWaitState.h"
 
 #include <algorithm>
@@ -5,6 +6,8 @@
 #include <memory>
 #include <mutex>
 #include <vector>
+
+#include "Fork.h"
 
 namespace probemon::detail {
 namespace {
@@ -15,6 +18,8 @@ std::atomic<std::uint64_t> g_next_id_block{1};
 
 // Every live thread's state, for dropStaleBackendRefs().
 struct Threads {
+  Threads() { watchForks(); }
+
   std::mutex mu;
   std::vector<ThreadWaitState*> all;
 };
@@ -52,10 +57,15 @@ ThreadWaitState::~ThreadWaitState() {
     std::lock_guard lock(t.mu);
     std::erase(t.all, this);
   }
-  std::vector<BackendSetRef::SetPtr> unused;  // destroyed after the lock
+  Retired unused;  // destroyed after the lock
   std::lock_guard lock(mu_);
+  retireAll(unused);
+}
+
+void ThreadWaitState::retireAll(Retired& unused) {
   for (Slot& slot : slots_) {
     if (slot.ref != nullptr) unused.push_back(slot.ref->retire());
+    slot = {};
   }
 }
 
@@ -115,6 +125,29 @@ void dropStaleBackendRefs() {
   for (BackendSetRef* ref : stale) {
     if (auto set = ref->dropIfUnused()) unused.push_back(std::move(set));
   }
+}
+
+void ThreadWaitState::lockAllForFork() {
+  Threads& t = threads();
+  t.mu.lock();
+  for (ThreadWaitState* state : t.all) state->mu_.lock();
+}
+
+void ThreadWaitState::unlockAllAfterFork(bool in_child) {
+  Threads& t = threads();
+  Retired unused;  // destroyed after the locks
+  if (in_child) {
+    // The other threads' states stay allocated (their owners, thread_locals
+    // of threads that do not exist here, never run) but are no longer seen.
+    std::erase_if(t.all, [&unused](ThreadWaitState* state) {
+      if (state == current_) return false;
+      state->retireAll(unused);
+      state->mu_.unlock();
+      return true;
+    });
+  }
+  for (ThreadWaitState* state : t.all) state->mu_.unlock();
+  t.mu.unlock();
 }
 
 }  // namespace probemon::detail

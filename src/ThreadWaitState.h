@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The per-thread state of the timed path, so a timed wait writes only to
 // cache lines its own thread owns and runs no locked instruction:
 //  - wait ids come from a per-thread block, not one shared counter;
@@ -5,23 +6,24 @@
 //    each key it uses, and a wait pins its set with a plain store to that
 //    reference's per-thread count rather than an atomic add to a per-key
 //    count that every thread would bounce between caches.
-//
-// Revocation: when keys get new sets (a backend registered or unregistered),
-// the registry calls dropStaleBackendRefs(), which marks every thread's
-// outdated reference stale and, after one membarrier(), lets go of the sets
-// no wait pins; a set with open waits goes when the last of them stops. So an
-// unregistered backend is destroyed as soon as no wait uses it, however idle
-// the threads that used it are.
+// When keys get new sets, dropStaleBackendRefs() revokes the outdated
+// references of every thread; BackendSetRef.h explains how.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <mutex>
+#include <vector>
 
 #include "BackendSetRef.h"
 #include "WaitCounterImpl.h"
 
 namespace probemon::detail {
+
+// The revoker: marks every thread's outdated reference stale and drops the
+// sets no wait pins. Called by the registry after keys got new sets, and by a
+// wait that released a stale reference's pin on another thread.
+void dropStaleBackendRefs();
 
 class ThreadWaitState {
  public:
@@ -32,8 +34,6 @@ class ThreadWaitState {
     if (__builtin_expect(current_ == nullptr, 0)) return create();
     return current_;
   }
-  // The same without creating it: null if this thread has none (yet).
-  static const ThreadWaitState* existing() { return current_; }
 
   ThreadWaitState();
   ThreadWaitState(const ThreadWaitState&) = delete;
@@ -62,8 +62,21 @@ class ThreadWaitState {
   static BackendSetRef* acquireUncached(const WaitCounterImpl& impl);
   static std::uint64_t nextSharedWaitId();
 
+  // Releases a wait's pin, on whichever thread the wait stops.
+  static void releaseBackends(BackendSetRef& set) {
+    if (set.unpin(current_)) [[unlikely]]
+      dropStaleBackendRefs();
+  }
+
+  // fork(): every thread's lock, taken before and released after (Fork.h).
+  // The child forgets the states of the threads it does not have: their
+  // references are retired (a wait they left open keeps its set).
+  static void lockAllForFork();
+  static void unlockAllAfterFork(bool in_child);
+
  private:
   friend void dropStaleBackendRefs();
+  using Retired = std::vector<BackendSetRef::SetPtr>;
 
   struct Slot {
     const WaitCounterImpl* impl = nullptr;
@@ -77,6 +90,9 @@ class ThreadWaitState {
   static BackendSetRef* newRef(const WaitCounterImpl& impl, const ThreadWaitState* owner);
   void refillIds();
   BackendSetRef* refill(Slot& slot, const WaitCounterImpl& impl);
+  // Lets go of every slot's reference, under mu_; the sets to destroy once
+  // the caller's locks are gone are added to `unused`.
+  void retireAll(Retired& unused);
 
   // initial-exec: one %fs-relative load instead of a __tls_get_addr call.
   // Only these two trivially destructible words live in static TLS (dlopen()
@@ -92,10 +108,5 @@ class ThreadWaitState {
   std::uint64_t next_id_ = 0;
   std::uint64_t end_id_ = 0;
 };
-
-// Marks every thread's outdated reference stale and drops the sets no wait
-// pins (see above). Called by the registry after keys got new sets, and by a
-// wait that released a stale reference's pin on another thread.
-void dropStaleBackendRefs();
 
 }  // namespace probemon::detail

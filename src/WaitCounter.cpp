@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The wait-counter fast path: WaitCounterHandle::start() and the guard's
 // stop().
 //
@@ -83,7 +84,7 @@ WaitCounterHandle::WaitGuard WaitCounterHandle::startTimed() {
       try {
         guard.startOtherBackends(now);
       } catch (...) {
-        set->unpin(thread);
+        detail::ThreadWaitState::releaseBackends(*set);
         throw;
       }
     }
@@ -111,7 +112,7 @@ void WaitCounterHandle::WaitGuard::stopTimed() noexcept {
     if (set->size() > 1) [[unlikely]] {
       stopOtherBackends(now);
     }
-    set->unpin(detail::ThreadWaitState::existing());
+    detail::ThreadWaitState::releaseBackends(*set);
   }
   if (PROBEMON_PROBE_ENABLED(wait__done)) {
     const detail::Key& key = impl->key();
@@ -125,7 +126,7 @@ void WaitCounterHandle::WaitGuard::stopRecorded() noexcept {
   const approx_time_t end = getApproximateTime();
   const detail::WaitCounterImpl* impl = std::exchange(impl_, nullptr);
   detail::WaitRecorder::stopApprox(end, contexts_[0]);
-  backends_->unpin(detail::ThreadWaitState::existing());
+  detail::ThreadWaitState::releaseBackends(*backends_);
   if (PROBEMON_PROBE_ENABLED(wait__done)) {
     // A tracer attached during the wait: the probe ABI's times are
     // CLOCK_MONOTONIC ns, so the start is now minus the measured duration.

@@ -1,5 +1,8 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The per-key state of a wait counter, shared by every handle and guard of
 // the key and never freed, plus the immutable set of backends attached to it.
+// The registry (WaitCounterRegistry.cpp) creates it and attaches factories;
+// its methods are in WaitCounterImpl.cpp.
 //
 // Backends change rarely (registration) and are read on every timed wait, so
 // the set is copy-on-write: a writer builds a new WaitBackendSet and publishes
@@ -66,10 +69,19 @@ class WaitCounterImpl : public WaitCounterHotState {
   // backends are attached.
   std::unique_lock<std::mutex> lockForCreation() { return std::unique_lock(attach_mu_); }
   void markReady(std::unique_lock<std::mutex>& creation_lock);
-  void awaitReady();
+  // Inline: every handle of an existing key passes here.
+  void awaitReady() {
+    if (!ready_.load(std::memory_order_acquire)) [[unlikely]]
+      awaitCreator();
+  }
+
+  // fork(): the set's lock, taken before and released after (Fork.h).
+  void lockForFork() { backends_mu_.lock(); }
+  void unlockAfterFork() { backends_mu_.unlock(); }
 
  private:
   void syncBackendsLocked();
+  void awaitCreator();
 
   const Key& key_;
   // Held only to copy or replace the pointer. (libstdc++ 12's
@@ -84,5 +96,10 @@ class WaitCounterImpl : public WaitCounterHotState {
 
 // The state of `key`, created (with backends attached) on first use.
 WaitCounterImpl& waitCounterFor(std::string_view key);
+
+// fork(): the registry's lock and every key's set lock, taken before and
+// released after (Fork.h).
+void lockWaitCountersForFork();
+void unlockWaitCountersAfterFork(bool in_child);
 
 }  // namespace probemon::detail

@@ -1,36 +1,40 @@
-// Wait counter keys and backend factories: creating keys, attaching backends
-// when either a key or a factory appears, detaching unregistered factories.
+// SPDX-License-Identifier: BSD-3-Clause
+// Wait counter keys and backend factories: creating a key's state,
+// attaching backends when either a key or a factory appears, detaching
+// unregistered factories.
 //
-// Locking: one global mutex guards the key map and the factory list and is
-// held only to read or change them, never while a factory runs. Factories run
-// under the per-key attach mutex in WaitCounterImpl::syncBackends(). Because
-// adding a factory and adding a key both happen under the global mutex, every
-// (key, factory) pair is synced at least once after both exist: by the key's
-// creator if the factory came first, by the registrar otherwise.
+// Locking: one global mutex guards the list of keys with state and the
+// factory list and is held only to read or change them, never while a
+// factory runs. Factories run under the per-key attach mutex in
+// WaitCounterImpl::syncBackends(). Because adding a factory and adding a key
+// both happen under the global mutex, every (key, factory) pair is synced at
+// least once after both exist: by the key's creator if the factory came
+// first, by the registrar otherwise. Keys are found through the key table
+// (KeyTable.h), which holds each key's state.
 #include <algorithm>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <shared_mutex>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "Fork.h"
 #include "KeyTable.h"
 #include "ThreadWaitState.h"
 #include "WaitCounterImpl.h"
+#include "probemon_abi.h"
 #include "probes.h"
 
 namespace probemon::detail {
 namespace {
 
-constexpr int kKindWaitCounter = 0;
-
 struct Registry {
+  Registry() { watchForks(); }
+
   std::shared_mutex mu;
-  // Keyed by views of the immortal Key names.
-  std::unordered_map<std::string_view, WaitCounterImpl*> keys;
-  std::vector<WaitCounterImpl*> key_list;
+  std::vector<WaitCounterImpl*> keys;  // every key with state, in creation order
   std::vector<std::shared_ptr<WaitCounterBackendFactoryIf>> factories;
 };
 
@@ -44,7 +48,7 @@ Registry& registry() {
 std::vector<WaitCounterImpl*> allKeys() {
   Registry& r = registry();
   std::shared_lock lock(r.mu);
-  return r.key_list;
+  return r.keys;
 }
 
 void syncAllKeys() {
@@ -57,90 +61,31 @@ void syncAllKeys() {
 
 }  // namespace
 
-void WaitCounterImpl::syncBackends() {
-  std::lock_guard lock(attach_mu_);
-  syncBackendsLocked();
-}
-
-void WaitCounterImpl::syncBackendsLocked() {
-  const auto factories = getRegisteredWaitCounterBackends();
-  const auto current = backends().set;
-  auto next = std::make_shared<WaitBackendSet>();
-  for (const auto& factory : factories) {
-    if (current) {
-      const auto& active = current->active;
-      auto it = std::find_if(active.begin(), active.end(),
-                             [&](const auto& e) { return e.factory == factory; });
-      if (it != active.end()) {
-        next->active.push_back(*it);
-        continue;
-      }
-      if (std::find(current->declined.begin(), current->declined.end(), factory) !=
-          current->declined.end()) {
-        next->declined.push_back(factory);
-        continue;
-      }
-    }
-    if (auto backend = factory->create(key_.name)) {
-      next->active.push_back({factory, std::move(backend)});
-    } else {
-      next->declined.push_back(factory);
-    }
-  }
-  const auto count = static_cast<std::uint32_t>(next->active.size());
-  std::shared_ptr<const WaitBackendSet> replaced;  // freed outside the lock
-  {
-    std::lock_guard lock(backends_mu_);
-    replaced = std::exchange(backends_, std::move(next));
-    version_.fetch_add(1, std::memory_order_release);
-  }
-  backend_count.store(count, std::memory_order_relaxed);
-}
-
-void WaitCounterImpl::markReady(std::unique_lock<std::mutex>& creation_lock) {
-  syncBackendsLocked();
-  ready_.store(true, std::memory_order_release);
-  creation_lock.unlock();
-}
-
-void WaitCounterImpl::awaitReady() {
-  if (!ready_.load(std::memory_order_acquire)) {
-    // The creator holds attach_mu_ until the key is ready.
-    std::lock_guard lock(attach_mu_);
-  }
-}
-
 WaitCounterImpl& waitCounterFor(std::string_view name) {
-  Registry& r = registry();
-  {
-    std::shared_lock lock(r.mu);
-    if (auto it = r.keys.find(name); it != r.keys.end()) {
-      WaitCounterImpl* impl = it->second;
-      lock.unlock();
-      impl->awaitReady();
-      return *impl;
-    }
+  Key& key = internKey(name);
+  if (WaitCounterImpl* impl = key.wait_counter.load(std::memory_order_acquire)) {
+    impl->awaitReady();
+    return *impl;
   }
-  const Key& key = internKey(name);
   auto fresh = std::make_unique<WaitCounterImpl>(key);
   auto creation_lock = fresh->lockForCreation();
   {
+    Registry& r = registry();
     std::unique_lock lock(r.mu);
-    auto [it, inserted] = r.keys.try_emplace(key.name, fresh.get());
-    if (!inserted) {
+    if (WaitCounterImpl* impl = key.wait_counter.load(std::memory_order_relaxed)) {
       // Another thread created it first; use theirs.
-      WaitCounterImpl* impl = it->second;
       lock.unlock();
       creation_lock.unlock();
       impl->awaitReady();
       return *impl;
     }
-    r.key_list.push_back(fresh.get());
+    key.wait_counter.store(fresh.get(), std::memory_order_release);
+    r.keys.push_back(fresh.get());
   }
   WaitCounterImpl* impl = fresh.release();  // immortal from here on
   impl->markReady(creation_lock);
   if (PROBEMON_PROBE_ENABLED(counter__register)) {
-    PROBEMON_PROBE(counter__register, key.name.c_str(), key.id, kKindWaitCounter);
+    PROBEMON_PROBE(counter__register, key.name.c_str(), key.id, PROBEMON_KIND_WAIT_COUNTER);
   }
   return *impl;
 }
@@ -176,6 +121,24 @@ std::vector<std::shared_ptr<WaitCounterBackendFactoryIf>> getRegisteredWaitCount
   Registry& r = registry();
   std::shared_lock lock(r.mu);
   return r.factories;
+}
+
+void lockWaitCountersForFork() {
+  Registry& r = registry();
+  r.mu.lock();
+  for (WaitCounterImpl* impl : r.keys) impl->lockForFork();
+}
+
+void unlockWaitCountersAfterFork(bool in_child) {
+  Registry& r = registry();
+  for (WaitCounterImpl* impl : r.keys) impl->unlockAfterFork();
+  // As the key table's (KeyTable.cpp): glibc's rwlock cannot be unlocked by
+  // a thread whose id changed.
+  if (in_child) {
+    new (&r.mu) std::shared_mutex;
+  } else {
+    r.mu.unlock();
+  }
 }
 
 }  // namespace probemon::detail

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The USDT probe layer: the only place the library touches sys/sdt.h.
 //
 // PROBEMON_PROBE_ENABLED(name) reads the probe's semaphore, which the kernel

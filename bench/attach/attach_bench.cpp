@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon-bench-attach: what attaching costs, measured side by side in one
 // run (docs/performance.md, "The probemon tool"):
 //   - ns per wait with `probemon hist` attached, against ns per hit of an
@@ -25,7 +26,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -35,6 +35,7 @@
 #include <probemon/WaitCounter.h>
 #include <CLI/CLI.hpp>
 
+#include "Target.h"
 #include "empty.skel.h"
 
 extern char** environ;
@@ -58,17 +59,10 @@ double nsPerIteration(long iterations, Body body) {
 
 __attribute__((noinline)) void bareProbe() { STAP_PROBE(probemon_bench, bare); }
 
-// The libprobemon.so this process runs, which holds the probemon probes.
+// The libprobemon.so this process runs, which holds the probemon probes,
+// found as the tool finds it.
 std::string libprobemonPath() {
-  std::ifstream maps("/proc/self/maps");
-  std::string line;
-  while (std::getline(maps, line)) {
-    const auto at = line.find('/');
-    if (at != std::string::npos && line.find("libprobemon.so", at) != std::string::npos) {
-      return line.substr(at);
-    }
-  }
-  throw std::runtime_error("libprobemon.so is not mapped");
+  return probemon::tool::resolveTarget({::getpid(), {}}).objects.front().path;
 }
 
 // ns per iteration of `body` with the empty BPF program on `provider:probe`

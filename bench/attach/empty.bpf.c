@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: (BSD-3-Clause OR GPL-2.0-only) */
 /* The baseline of the attached-cost benchmark: a BPF program that does
  * nothing, so its cost per hit is the uprobe trap and BPF dispatch alone. */
 #include <stdbool.h>

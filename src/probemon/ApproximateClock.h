@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon/ApproximateClock.h: a cheap clock for hot paths, converted to
 // CLOCK_MONOTONIC nanoseconds afterwards.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon/DynamicCounter.h: pull-style gauges, read on demand by backends.
 //
 // A DynamicCounter publishes a value (a queue depth, bytes in flight, ...)

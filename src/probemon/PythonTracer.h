@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon/PythonTracer.h: the tracer registry, the seam between the C++
 // core and the Python module (the third seed, PyTorch's
 // torch/csrc/profiler/orchestration/python_tracer.h, with its names).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon/RecordQueue.h: the event store of one recording, per thread and
 // append-only.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon/Recording.h: record a time window in-process and write it as a
 // Chrome/Perfetto trace.
 //

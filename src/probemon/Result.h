@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon/Result.h: one event of a finished recording.
 //
 // A recording (<probemon/Recording.h>) turns what it stored into Results

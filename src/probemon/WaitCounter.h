@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon/WaitCounter.h: wait counters that time how long code waits, per key.
 //
 // A wait counter is named by a key such as "myapp.wait_counter.flush". Each

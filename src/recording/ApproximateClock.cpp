@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The approximate clock's one-time decisions and its calibration
 // (<probemon/ApproximateClock.h>): whether the TSC can stand in for
 // CLOCK_MONOTONIC, the process-wide ticks-to-ns scale, and the median fit

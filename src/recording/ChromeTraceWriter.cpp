@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The streaming Chrome trace writer (ChromeTraceWriter.h).
 #include "ChromeTraceWriter.h"
 

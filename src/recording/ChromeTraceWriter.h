@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A streaming writer of Chrome trace JSON (the "JSON Object Format" that
 // Perfetto UI and chrome://tracing open): events are written to the file as
 // they come, through a 1 MiB buffer, so a large recording is never held as

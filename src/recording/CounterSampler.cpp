@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The recording's DynamicCounter backend and sampling thread
 // (CounterSampler.h).
 #include "CounterSampler.h"

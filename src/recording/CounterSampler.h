@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // DynamicCounter values for a recording: a DynamicCounter backend that
 // exists only while the recording runs, and a thread that reads every live
 // counter at the recording's interval (and once at start and at stop; only

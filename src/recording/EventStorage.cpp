@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The memory of a recording's event lists (<probemon/detail/EventList.h>):
 // 2 MB chunks, huge-page backed where the kernel allows, populated up front.
 #include <sys/mman.h>

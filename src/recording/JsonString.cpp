@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // JSON string escaping (JsonString.h).
 #include "JsonString.h"
 

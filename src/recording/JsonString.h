@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Writing any bytes as a JSON string: the one escaping helper of the trace
 // writer, for keys, thread and process names and call sites alike.
 //

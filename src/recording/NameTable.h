@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The names a recording's records refer to by index (wait counter and
 // DynamicCounter keys), interned once per recording when a backend is told
 // about a key, so a record holds 4 bytes instead of a string.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Per-thread nesting and clamping (Nesting.h).
 #include "Nesting.h"
 

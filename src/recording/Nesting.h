@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Per-thread strict nesting of a recording's spans, which Perfetto requires
 // of the events on one track (and chrome://tracing draws wrongly without):
 // events are sorted by thread, then start, spans longest first at equal

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The tracer registry of <probemon/PythonTracer.h>: one atomic function
 // pointer per kind of tracer, so registering races with nothing (the last
 // store wins, nullptr unregisters), and the no-op tracers make() falls back to.

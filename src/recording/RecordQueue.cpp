@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // RecordQueue: finding and making each thread's records
 // (<probemon/RecordQueue.h>, ThreadRecords.h).
 #include <probemon/RecordQueue.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The recording session (<probemon/Recording.h>): what start() registers,
 // the order stop() takes things down in, and turning the stored records into
 // Results and a trace.

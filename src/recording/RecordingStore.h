@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // What a recording's backends write into: the event queue and the names its
 // records refer to. Shared (std::shared_ptr) by the recording and every
 // backend instance it registered, so a wait still open when the recording

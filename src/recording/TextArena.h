@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Copies of short strings (instant event names) in blocks that one thread
 // appends to, so recording a name allocates only when a block fills. The
 // copies stay where they are until the arena is destroyed, so records may

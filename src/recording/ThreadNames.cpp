@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Process and thread names (ThreadNames.h).
 #include "ThreadNames.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The names a trace gives the process and its threads (Chrome `M`
 // process_name / thread_name events).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // One thread's records in a RecordQueue: the Python tracer's call entries
 // (ThreadSubqueue, public) plus the library's own lists, and the
 // thread-local cache that finds them on the hot path.

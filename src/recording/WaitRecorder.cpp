@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The WaitRecorder's factory and type test (WaitRecorder.h).
 #include "WaitRecorder.h"
 

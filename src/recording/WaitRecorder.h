@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The wait counter backend of a recording: registered when a recording
 // starts and unregistered when it stops, so while nothing records, waits pay
 // exactly what they did before (no backend, or the user's backends only).

@@ -1,6 +1,8 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Errors the tool reports as one line and an exit status: 1 for what went
 // wrong at run time (permissions, targets, the kernel), 2 for bad usage. The
-// message says what to do; main() prints it and nothing else.
+// message says what to do; main() prints it and nothing else. An error with
+// no message ends the tool quietly with its status (OutputClosed).
 #pragma once
 
 #include <stdexcept>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "Histogram.h"
 
 #include <fmt/format.h>
@@ -67,21 +68,22 @@ std::uint64_t Histogram::percentileNs(double p, const Unit& unit) const {
   return max_ns;
 }
 
-void printLog2Hist(std::FILE* out, const Histogram& hist, const Unit& unit) {
+std::string log2HistText(const Histogram& hist, const Unit& unit) {
   const int last = lastUsedSlot(hist);
-  if (last < 0) return;
+  if (last < 0) return "";
   const std::uint64_t most = *std::max_element(hist.slots.begin(), hist.slots.end());
   // Wider columns once bucket bounds pass 32 bits, as bcc does.
   const bool wide = bucketHigh(last) > 0xFFFFFFFFULL;
   const int width = wide ? 20 : 10;
-  fmt::print(out, "{:{}}{:<{}} : count    distribution\n", "", wide ? 15 : 5, unit.name,
-             wide ? 29 : 19);
+  std::string text = fmt::format("{:{}}{:<{}} : count    distribution\n", "", wide ? 15 : 5,
+                                 unit.name, wide ? 29 : 19);
   for (int i = 0; i <= last; ++i) {
     const std::uint64_t n = hist.slots[static_cast<std::size_t>(i)];
     const int stars = static_cast<int>(n * kStars / most);
-    fmt::print(out, "{:>{}} -> {:<{}} : {:<8} |{:<{}}|\n", bucketLow(i), width, bucketHigh(i),
-               width, n, std::string(static_cast<std::size_t>(stars), '*'), kStars);
+    text += fmt::format("{:>{}} -> {:<{}} : {:<8} |{:<{}}|\n", bucketLow(i), width, bucketHigh(i),
+                        width, n, std::string(static_cast<std::size_t>(stars), '*'), kStars);
   }
+  return text;
 }
 
 std::string formatNs(std::uint64_t ns) {

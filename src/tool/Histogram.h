@@ -1,10 +1,10 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The histogram every view prints: bcc-style log2 tables, percentile
 // estimates and JSON, from the per-CPU pm_hist values summed in user space.
 #pragma once
 
 #include <array>
 #include <cstdint>
-#include <cstdio>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -43,7 +43,7 @@ std::uint64_t bucketLow(int slot);
 std::uint64_t bucketHigh(int slot);
 
 // The bcc table ("usecs : count | ****") up to the last non-empty bucket.
-void printLog2Hist(std::FILE* out, const Histogram& hist, const Unit& unit);
+std::string log2HistText(const Histogram& hist, const Unit& unit);
 
 // "5.06ms", "812us", "97ns": a duration for humans.
 std::string formatNs(std::uint64_t ns);

@@ -1,33 +1,37 @@
-// The command line, parsed once in main.cpp and read by every view.
+// SPDX-License-Identifier: BSD-3-Clause
+// The command line as the views read it: parsed once by main.cpp's table of
+// subcommands. Only the views see it; the loader (Session, Target, Program
+// and the programs' readers) is given just the values it uses.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
-#include "inflight.h"
-#include "keys.h"
-#include "trace.h"
+#include "Target.h"
 
 namespace probemon::tool {
 
-struct Options {
-  // Target: exactly one of pid and path.
-  int pid = 0;
-  std::string path;
+// Map sizes. Maps are preallocated: at the default --max-keys, hist's and
+// top's per-CPU histograms take 352 bytes per key per CPU, 1.4 MB per CPU.
+inline constexpr std::uint32_t kDefaultMaxKeys = 4096;
+inline constexpr std::uint32_t kDefaultMaxWaits = 16384;
+inline constexpr std::uint32_t kDefaultRingbufKb = 1024;
 
-  std::string key_glob;         // --key: only keys matching this fnmatch(3) glob
-  double interval_s = 1.0;      // --interval: refresh period of live views
-  bool interval_set = false;    // hist prints at every interval only when asked
-  double duration_s = 0;        // --duration: stop after this long, 0 = until Ctrl-C
-  double min_ms = 0;            // --min-ms: inflight age / trace latency threshold
-  bool json = false;            // --json
-  std::string units = "usecs";  // hist: histogram unit, nsecs|usecs|msecs
-  std::string format = "text";  // trace: text|chrome
-  std::string output;           // trace --format chrome: file, default stdout
-  std::uint32_t max_keys = PM_DEFAULT_MAX_KEYS;    // --max-keys: (pid, key) entries per map
-  std::uint32_t max_waits = PM_DEFAULT_MAX_WAITS;  // inflight --max-waits: open waits tracked
-  std::uint32_t ringbuf_kb = PM_DEFAULT_RINGBUF_BYTES / 1024;  // trace --ringbuf-kb
-  bool verbose = false;  // --verbose: libbpf's own messages on stderr
+struct Options {
+  TargetSpec target;                           // -p PID or --path FILE
+  std::string key_glob;                        // --key: only keys matching this fnmatch(3) glob
+  bool json = false;                           // --json
+  bool verbose = false;                        // --verbose: libbpf's own messages on stderr
+  double duration_s = 0;                       // --duration: stop after this long, 0 = until Ctrl-C
+  std::uint32_t max_keys = kDefaultMaxKeys;    // --max-keys: (pid, key) entries per map
+  std::optional<double> interval_s;            // --interval: refresh period of live views
+  double min_ms = 0;                           // --min-ms: inflight age / trace latency threshold
+  std::string units = "usecs";                 // hist: histogram unit, nsecs|usecs|msecs
+  std::string format = "text";                 // trace: text|chrome
+  std::string output;                          // trace --format chrome: file, default stdout
+  std::uint32_t max_waits = kDefaultMaxWaits;  // inflight --max-waits: open waits tracked
+  std::uint32_t ringbuf_kb = kDefaultRingbufKb;  // trace --ringbuf-kb
 };
 
 }  // namespace probemon::tool

@@ -1,22 +1,35 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "Output.h"
 
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 namespace probemon::tool {
+namespace {
 
-void emitJson(const nlohmann::json& json) {
-  // Invalid UTF-8 in a key name is replaced rather than aborting the dump.
-  const std::string text = json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fputc('\n', stdout);
-  flushOutput();
+[[noreturn]] void writeFailed() {
+  if (errno == EPIPE) throw OutputClosed();
+  throw ToolError(std::string("cannot write the output: ") + std::strerror(errno));
+}
+
+}  // namespace
+
+void writeText(std::string_view text) {
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size()) writeFailed();
 }
 
 void flushOutput() {
-  if (std::fflush(stdout) != 0 && errno == EPIPE) throw OutputClosed();
+  if (std::fflush(stdout) != 0) writeFailed();
+}
+
+void emitJson(const nlohmann::json& json) {
+  // Invalid UTF-8 in a key name is replaced rather than aborting the dump.
+  writeText(json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  writeText("\n");
+  flushOutput();
 }
 
 std::string clockTime() {

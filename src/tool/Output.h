@@ -1,20 +1,40 @@
-// Writing results: one JSON document or line at a time, flushed so a reader
-// on a pipe sees each refresh as it happens. When the reader has gone (e.g.
-// `probemon trace ... | head`), flushing throws OutputClosed: the view stops,
-// detaches on the way out, and the tool exits 0 without a message.
+// SPDX-License-Identifier: BSD-3-Clause
+// Writing results to stdout: text or one JSON document or line at a time,
+// flushed so a reader on a pipe sees each refresh as it happens. Every result
+// goes through writeText(), so a reader that has gone (e.g. `probemon trace ... |
+// head`) ends the tool one way: OutputClosed, which unwinds the view (its
+// programs detach on the way out) and exits 0 without a message.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
+#include "Error.h"
+
 namespace probemon::tool {
 
-struct OutputClosed {};
+class OutputClosed : public ToolError {
+ public:
+  OutputClosed() : ToolError("", 0) {}
+};
 
-void emitJson(const nlohmann::json& json);
+// Writes `text` to stdout. Throws OutputClosed, or ToolError if stdout
+// cannot be written at all.
+void writeText(std::string_view text);
+template <typename... Args>
+void print(fmt::format_string<Args...> format, Args&&... args) {
+  writeText(fmt::format(format, std::forward<Args>(args)...));
+}
 // Flushes stdout after a text refresh.
 void flushOutput();
+// One JSON document on a line, flushed.
+void emitJson(const nlohmann::json& json);
+
 // Wall-clock "HH:MM:SS" for refresh headers.
 std::string clockTime();
 // Seconds since the epoch, for JSON records.

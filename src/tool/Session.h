@@ -1,19 +1,24 @@
-// How long a view runs: until Ctrl-C or SIGTERM, --duration, or the target
-// process exits; with a tick every --interval and, for trace, a file
-// descriptor (the ring buffer) to serve when it is readable. One loop for
-// every view, on poll(2) over a signalfd, a pidfd and a timerfd.
+// SPDX-License-Identifier: BSD-3-Clause
+// One run of a view: its target, the BPF programs attached to it, and how
+// long it lasts: until Ctrl-C or SIGTERM, --duration, or the -p target's
+// exit, with a rendering every --interval and, for trace, a file descriptor
+// (the ring buffer) served when it is readable. One poll(2) loop over a
+// signalfd, the target's pidfd and a timerfd, for every view.
+//
+//   Session session(options.target, options.duration_s);
+//   LatencyHistograms latency(session, ...);   // loads and attaches (Program.h)
+//   session.run({.what = "waits", .every_s = 1, .render = [&](const char* end) { ... }});
 #pragma once
 
 #include <functional>
-#include <string>
+#include <vector>
 
-#include "Options.h"
+#include "Fd.h"
 #include "Target.h"
 
 namespace probemon::tool {
 
-enum class EndReason { Interrupted, DurationOver, TargetExited };
-const char* describe(EndReason reason);
+class Attachment;
 
 // Blocks SIGINT and SIGTERM (they are read from a signalfd instead, so
 // Ctrl-C during attach cannot leave half a setup behind) and ignores
@@ -22,23 +27,43 @@ void blockStopSignals();
 
 class Session {
  public:
-  Session(const Options& options, const Target& target);
-  ~Session();
+  // Resolves the target (Target.h). `duration_s` 0: no time limit. Throws
+  // ToolError.
+  Session(const TargetSpec& target, double duration_s);
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
+
+  const Target& target() const { return target_; }
 
   // Also serve `fd` with `on_ready` whenever it is readable.
   void watch(int fd, std::function<void()> on_ready);
 
-  // Runs until the end; calls on_tick every tick_s seconds (0: never).
-  EndReason run(double tick_s, const std::function<void()>& on_tick);
+  // What a view shows while it runs.
+  struct Display {
+    const char* what;                      // "waits": "Tracing probemon waits in PID 42..."
+    double every_s = 0;                    // render(nullptr) this often; 0: never
+    std::function<void()> announced = {};  // right after that line, e.g. a table header
+    // Every `every_s`, with `end` null, and once when it is over, every
+    // program detached, with why: "interrupted", "duration over" or
+    // "target exited".
+    std::function<void(const char* end)> render;
+  };
+
+  // Says on stderr that every probe is attached, runs until the end,
+  // detaches every program of the session and renders the last time.
+  void run(const Display& display);
 
  private:
-  const Options& options_;
-  int signal_fd_ = -1;
-  int pid_fd_ = -1;  // -1 with --path: no single process to outlive
+  friend class Attachment;  // (un)registers itself, to be detached by run()
+
+  const char* loop(double every_s, const std::function<void(const char*)>& render);
+
+  const Target target_;
+  const double duration_s_;
+  Fd signal_fd_;
   int watched_fd_ = -1;
   std::function<void()> on_watched_;
+  std::vector<Attachment*> attachments_;
 };
 
 }  // namespace probemon::tool

@@ -1,6 +1,9 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "Target.h"
 
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -43,14 +46,30 @@ bool isRegularFile(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+// A pidfd of process `pid`, which polls readable once it has exited.
+Fd watchProcess(int pid) {
+  Fd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (fd.get() >= 0) return fd;
+  const std::string id = std::to_string(pid);
+  if (errno == ESRCH) throw ToolError("no process with pid " + id + ": check the pid with ps");
+  // A thread id: EINVAL before Linux 6.9, ENOENT since.
+  if (errno == EINVAL || errno == ENOENT) {
+    throw ToolError(id + " is a thread, not a process: give its process id (Tgid in /proc/" + id +
+                    "/status)");
+  }
+  if (errno == ENOSYS) {
+    throw ToolError("cannot watch process " + id +
+                    " for its exit: this kernel has no pidfd_open (Linux 5.3 or later has)");
+  }
+  throw ToolError("cannot watch process " + id +
+                  " for its exit: pidfd_open: " + std::strerror(errno));
+}
+
 Target processTarget(int pid) {
   const std::string proc = "/proc/" + std::to_string(pid);
-  struct stat st;
-  if (pid <= 0 || ::stat(proc.c_str(), &st) != 0) {
-    throw ToolError("no process with pid " + std::to_string(pid) + ": check the pid with ps");
-  }
   Target target;
   target.pid = pid;
+  target.pid_fd = watchProcess(pid);
   // Through the process's root, so objects inside a container resolve.
   const std::string root = proc + "/root";
   for (const auto& file : mappedFiles(pid)) {
@@ -93,8 +112,13 @@ std::string Target::describe() const {
   return objects.front().shown_path + " (every process)";
 }
 
-Target resolveTarget(const Options& options) {
-  return options.pid != 0 ? processTarget(options.pid) : fileTarget(options.path);
+bool Target::exited() const {
+  pollfd watched{pid_fd.get(), POLLIN, 0};
+  return pid_fd.get() >= 0 && ::poll(&watched, 1, 0) == 1;
+}
+
+Target resolveTarget(const TargetSpec& spec) {
+  return spec.pid != 0 ? processTarget(spec.pid) : fileTarget(spec.path);
 }
 
 }  // namespace probemon::tool

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "UsdtNotes.h"
 
 #include <fcntl.h>
@@ -10,18 +11,12 @@
 #include <memory>
 
 #include "Error.h"
+#include "Fd.h"
 
 namespace probemon::tool {
 namespace {
 
 constexpr std::uint32_t kNoteTypeStapsdt = 3;  // NT_STAPSDT, SDT note version 3
-
-struct ScopedFd {
-  int fd;
-  ~ScopedFd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 // Reads "provider\0name\0args\0" after the three addresses of a note.
 bool parseNote(const char* desc, std::size_t size, int elf_class, UsdtProbe& probe) {
@@ -57,12 +52,12 @@ bool parseNote(const char* desc, std::size_t size, int elf_class, UsdtProbe& pro
 
 std::vector<UsdtProbe> readUsdtProbes(const std::string& path, const std::string& provider) {
   if (elf_version(EV_CURRENT) == EV_NONE) throw ToolError("libelf is unusable: reinstall libelf");
-  const ScopedFd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (fd.fd < 0) {
+  const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
     throw ToolError("cannot open " + path + ": " + std::strerror(errno));
   }
   // Declared after fd, so the Elf handle is released first.
-  std::unique_ptr<Elf, decltype(&elf_end)> elf(elf_begin(fd.fd, ELF_C_READ, nullptr), &elf_end);
+  std::unique_ptr<Elf, decltype(&elf_end)> elf(elf_begin(fd.get(), ELF_C_READ, nullptr), &elf_end);
   if (!elf || elf_kind(elf.get()) != ELF_K_ELF) {
     throw ToolError(path + " is not an ELF file: give an executable or shared library");
   }

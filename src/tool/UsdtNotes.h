@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The USDT probes an ELF file declares in its .note.stapsdt section (the
 // SystemTap SDT v3 note format), read with libelf.
 #pragma once

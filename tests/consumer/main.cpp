@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Uses the public API the way an application does and checks what a backend
 // saw; prints "consumer: 3 waits, counter 42" on success.
 #include <probemon/DynamicCounter.h>

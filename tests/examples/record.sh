@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Runs examples/record.cpp and checks the trace it writes: valid JSON, the
 # example's waits nested per worker thread, its counter track and instant,
 # thread names, nothing dropped; then that a tiny --max-events drops and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Installs a build of probemon into a temporary prefix and builds a consumer
 # against it three ways: find_package(probemon), pkg-config, and
 # add_subdirectory of the source tree; each consumer, shared and static, must

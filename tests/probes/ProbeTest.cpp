@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The probe ABI checked with real tracers: bpftrace sees every probe with
 // the right arguments, perf stat counts wait__done exactly, gdb lists the
 // probes, and every semaphore reads 0 once the tracer is gone. Each runs

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Reads what bpftrace prints for its maps, so tests can check exact numbers.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Reads the commands that docs/*.md mark for testing, so the documentation
 // and the tests run the same text and cannot drift apart.
 #pragma once

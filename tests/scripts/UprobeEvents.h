@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // What perf and the scripts leave in tracefs: they must remove every event
 // they define.
 #pragma once

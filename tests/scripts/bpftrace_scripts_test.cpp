@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The bpftrace scripts in scripts/, run for real against the test workload
 // (exact counts, probes in libprobemon.so and in a static executable) and the
 // demo (expected keys).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Every one-liner in docs/oneliners.md, read from the markdown and run for
 // real against the test workload with the demo's key names and known counts.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The manual perf steps of docs/perf.md, read from the markdown
 // (<!-- perf-step: NAME --> blocks) and run with APP (the object holding the
 // probes) and CMD (the workload) set: exact counts from perf stat, and every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // scripts/perf-waits.sh run for real: exact counts in command mode (perf
 // starts the workload, so nothing is missed) and in pid mode (the script
 // says "Tracing" only once perf's events are enabled), bad input, and no

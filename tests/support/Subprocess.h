@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Test support: run programs (tracers, the workload, the tool) as child
 // processes, talk to their stdin, watch their output line by line with
 // timeouts, signal and reap them. Nothing here sleeps for a fixed time: every

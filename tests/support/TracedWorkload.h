@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Runs a tracer against probemon-test-workload without losing an event: the
 // workload waits (--await-go) until the tracer has printed its ready line,
 // which bpftrace's BEGIN prints only after every probe is attached; then the

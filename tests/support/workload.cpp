@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon-test-workload: a workload with exactly known waits and counters,
 // for the tests that attach real tracers (bpftrace, perf, gdb, probemon).
 //
@@ -5,15 +6,19 @@
 //       --plan test.b:3:20 --threads 2 --await-detach
 //
 // Sequence, each step printed on stdout as it happens:
-//   ready pid=PID                 at start (after opening the --open-early waits)
+//   ready pid=PID                 at start (after opening the --open-early waits;
+//                                 with --fork, printed by the child only)
 //   attached                      once every --await-attach probe is enabled
 //   go                            a line was read on stdin (--await-go)
 //   hold key=K tid=TID            a --hold wait is open (from its own thread)
+//   built K.other while K was read  a --blocking-counter K is in its callback
+//                                 and another DynamicCounter came and went
 //   done                          plans, holds and --linger-ms are over and
 //                                 the DynamicCounters destroyed
 //   detached                      every probemon semaphore reads 0 again
-// Exit status: 0; 2 on bad arguments; 3 if attach or detach is not seen in
-// --timeout-s seconds, or stdin closes before a line.
+// Exit status: 0; 2 on bad arguments; 3 if attach, detach or a
+// --blocking-counter's read is not seen in --timeout-s seconds, or stdin
+// closes before a line. With --fork, the parent exits with the child's status.
 //
 // A semaphore is raised when the uprobe is registered, a moment before a BPF
 // program is attached to it, so a test that needs every event to reach a BPF
@@ -22,6 +27,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <iostream>
 #include <map>
@@ -34,6 +40,7 @@
 #include <vector>
 
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <probemon/DynamicCounter.h>
@@ -99,6 +106,21 @@ std::optional<std::pair<std::string, std::vector<std::int64_t>>> parseSpec(std::
   return std::pair{std::string(text), numbers};
 }
 
+// The KEY=VALUE specs of `option`; nullopt, having said why, if one is bad.
+std::optional<std::vector<std::pair<std::string, std::int64_t>>> parseCounters(
+    const std::vector<std::string>& texts, const char* option) {
+  std::vector<std::pair<std::string, std::int64_t>> specs;
+  for (const auto& text : texts) {
+    const auto spec = parseSpec(text, '=', 1);
+    if (!spec) {
+      std::cerr << "bad " << option << " '" << text << "': want KEY=VALUE\n";
+      return std::nullopt;
+    }
+    specs.emplace_back(spec->first, spec->second[0]);
+  }
+  return specs;
+}
+
 // A backend that ignores what it is told: with it every wait is timed, as in
 // a process with a real backend, whether or not a tracer is attached.
 class IgnoringBackend final : public probemon::detail::WaitCounterBackendIf {
@@ -122,12 +144,55 @@ void say(const std::string& line) {
   std::cout << line << std::endl;
 }
 
+// A DynamicCounter whose first read blocks until the program has built and
+// destroyed another DynamicCounter while the read is in progress: a sampler
+// that held a lock across the callback would stall that construction.
+class BlockingCounter {
+ public:
+  explicit BlockingCounter(const std::string& key)
+      : key_(key), counter_(key, [this] { return read(); }) {}
+
+  // Builds and destroys `key.other` once the first read is in progress, then
+  // lets that read return. False if no read began within `timeout`.
+  bool buildAnotherDuringARead(std::chrono::seconds timeout) {
+    std::unique_lock lock(mu_);
+    if (!changed_.wait_for(lock, timeout, [this] { return reading_; })) return false;
+    lock.unlock();
+    {
+      probemon::DynamicCounter other(key_ + ".other", [] { return 1; });
+    }
+    say("built " + key_ + ".other while " + key_ + " was read");
+    lock.lock();
+    released_ = true;
+    changed_.notify_all();
+    return true;
+  }
+
+ private:
+  std::int64_t read() {
+    std::unique_lock lock(mu_);
+    reading_ = true;
+    changed_.notify_all();
+    changed_.wait(lock, [this] { return released_; });
+    return 1;
+  }
+
+  const std::string key_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  bool reading_ = false;
+  bool released_ = false;
+  probemon::DynamicCounter counter_;  // last: destroyed first, while mu_ lives
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"workload with known waits for probemon's tracer tests"};
   std::vector<std::string> plan_texts;
   std::vector<std::string> counter_texts;
+  std::vector<std::string> nesting_texts;
+  std::string blocking_key;
   std::vector<std::string> hold_texts;
   std::vector<std::string> early_keys;
   std::vector<std::string> await_probes;
@@ -137,10 +202,20 @@ int main(int argc, char** argv) {
   bool await_detach = false;
   bool await_go = false;
   bool backend = false;
+  bool fork_first = false;
   app.add_option("--plan", plan_texts,
                  "KEY:COUNT:SLEEP_MS: COUNT waits on KEY, each sleeping SLEEP_MS, per thread");
   app.add_option("--threads", threads, "threads running every plan")->check(CLI::Range(1, 64));
   app.add_option("--counter", counter_texts, "KEY=VALUE: a DynamicCounter returning VALUE");
+  app.add_option("--nesting-counter", nesting_texts,
+                 "KEY=VALUE: a DynamicCounter returning VALUE whose callback builds and "
+                 "destroys the DynamicCounter KEY.inner at every read");
+  app.add_option("--blocking-counter", blocking_key,
+                 "KEY: a DynamicCounter whose first read blocks until another DynamicCounter, "
+                 "KEY.other, was built and destroyed (needs dynamic__value attached)");
+  app.add_flag("--fork", fork_first,
+               "build the --counter DynamicCounters, then fork: the child runs the rest, the "
+               "parent waits for it");
   app.add_option("--hold", hold_texts,
                  "KEY:MS: one wait on KEY held open MS ms, on its own thread");
   app.add_flag("--backend", backend, "register a backend that ignores every wait");
@@ -169,15 +244,9 @@ int main(int argc, char** argv) {
     }
     plans.push_back({spec->first, spec->second[0], spec->second[1]});
   }
-  std::vector<std::pair<std::string, std::int64_t>> counter_specs;
-  for (const auto& text : counter_texts) {
-    const auto spec = parseSpec(text, '=', 1);
-    if (!spec) {
-      std::cerr << "bad --counter '" << text << "': want KEY=VALUE\n";
-      return 2;
-    }
-    counter_specs.emplace_back(spec->first, spec->second[0]);
-  }
+  const auto counter_specs = parseCounters(counter_texts, "--counter");
+  const auto nesting_specs = parseCounters(nesting_texts, "--nesting-counter");
+  if (!counter_specs || !nesting_specs) return 2;
   std::vector<Plan> holds;
   for (const auto& text : hold_texts) {
     const auto spec = parseSpec(text, ':', 1);
@@ -189,6 +258,27 @@ int main(int argc, char** argv) {
   }
 
   if (backend) probemon::detail::registerWaitCounterBackend(std::make_unique<IgnoringFactory>());
+  std::vector<std::unique_ptr<probemon::DynamicCounter>> counters;
+  auto buildCounters = [&] {
+    for (const auto& [key, value] : *counter_specs) {
+      counters.push_back(
+          std::make_unique<probemon::DynamicCounter>(key, [value = value] { return value; }));
+    }
+  };
+  if (fork_first) {
+    // The child inherits counters whose sampler thread it does not have.
+    buildCounters();
+    const pid_t child = ::fork();
+    if (child < 0) {
+      std::cerr << "fork failed\n";
+      return 3;
+    }
+    if (child > 0) {
+      int status = 0;
+      if (::waitpid(child, &status, 0) != child) return 3;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+  }
   std::vector<probemon::WaitCounterHandle::WaitGuard> early;
   for (const auto& key : early_keys) early.push_back(probemon::WaitCounterHandle(key).start());
   say("ready pid=" + std::to_string(::getpid()));
@@ -217,10 +307,20 @@ int main(int argc, char** argv) {
   early.clear();
 
   {
-    std::vector<std::unique_ptr<probemon::DynamicCounter>> counters;
-    for (const auto& [key, value] : counter_specs) {
+    if (!fork_first) buildCounters();
+    for (const auto& [key, value] : *nesting_specs) {
       counters.push_back(
-          std::make_unique<probemon::DynamicCounter>(key, [value = value] { return value; }));
+          std::make_unique<probemon::DynamicCounter>(key, [inner = key + ".inner", value = value] {
+            probemon::DynamicCounter nested(inner, [] { return 0; });
+            return value;
+          }));
+    }
+    if (!blocking_key.empty()) {
+      BlockingCounter blocking(blocking_key);
+      if (!blocking.buildAnotherDuringARead(std::chrono::seconds(timeout_s))) {
+        std::cerr << blocking_key << " was not read within " << timeout_s << " s\n";
+        return 3;
+      }
     }
     std::vector<std::jthread> workers;
     for (int t = 0; t < threads; ++t) {
@@ -245,6 +345,7 @@ int main(int argc, char** argv) {
       });
     }
     workers.clear();
+    counters.clear();
   }
   say("done");
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Helpers for the tests of the probemon tool: start the tool and the test
 // workload, hand over between them, read JSON output.
 #pragma once

@@ -1,10 +1,14 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon's answers to bad input: one line on stderr saying what to do,
 // exit 1 for a bad target or environment, 2 for bad usage; and `list`.
 #include <gtest/gtest.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <future>
 #include <regex>
+#include <thread>
 
 #include "ToolTest.h"
 
@@ -45,6 +49,23 @@ TEST(CliTest, HelpExitsZero) {
 TEST(CliTest, APidThatDoesNotExist) {
   expectError(tool({"hist", "-p", "2147483000"}), 1,
               "no process with pid 2147483000: check the pid with ps");
+}
+
+// A thread id names no process to watch for its exit (pidfd_open refuses
+// it): said, not ignored.
+TEST(CliTest, AThreadIdIsNotAProcess) {
+  std::promise<pid_t> tid;
+  std::promise<void> done;
+  std::thread thread([&] {
+    tid.set_value(static_cast<pid_t>(::syscall(SYS_gettid)));
+    done.get_future().wait();
+  });
+  const std::string id = std::to_string(tid.get_future().get());
+  expectError(tool({"list", "-p", id}), 1,
+              id + " is a thread, not a process: give its process id \\(Tgid in /proc/" + id +
+                  "/status\\)");
+  done.set_value();
+  thread.join();
 }
 
 TEST(CliTest, AProcessWithoutProbes) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon hist against the test workload: exact counts per key, every
 // duration in the right log2 bucket, in libprobemon.so and in a static
 // executable, ending when the target exits.

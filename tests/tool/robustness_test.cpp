@@ -1,6 +1,8 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon under stress and at the edges: 10,000 keys and full maps, keys
 // longer than the BPF read limit, --path catching a process started later,
-// clean detach on Ctrl-C and SIGTERM from every view.
+// an output reader that leaves early, clean detach on Ctrl-C and SIGTERM from
+// every view.
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -126,6 +128,28 @@ INSTANTIATE_TEST_SUITE_P(Objects, PathTest,
                          [](const auto& info) {
                            return std::string(info.index == 0 ? "SharedLibrary" : "Static");
                          });
+
+// `probemon trace ... | head -n 1`: once the reader has gone, the tool stops
+// at its next write (from inside the ring buffer's callback), detaches and
+// exits 0 without a message.
+TEST(ClosedOutputTest, TraceIntoAReaderThatLeftExitsZeroAndDetaches) {
+  PROBEMON_REQUIRE_TRACING();
+  auto workload = startWorkload(WORKLOAD, {"--await-go", "--plan", "test.many:300:1", "--linger-ms",
+                                           "1000", "--await-detach"});
+  // The tool's stderr (its "Tracing" line, any error) comes here on fd 3.
+  Subprocess tool({"/bin/bash", "-c",
+                   R"({ "$0" trace -p "$1" --json 2>&3 | head -n 1 >/dev/null; } 3>&1;)"
+                   R"( echo "status ${PIPESTATUS[0]}")",
+                   PROBEMON_TOOL, pidOf(*workload)});
+  ASSERT_TRUE(waitAttached(tool)) << tool.out();
+  sendGo(*workload);
+  ASSERT_TRUE(tool.waitForLine(std::regex("^status \\d+$"), 30s)) << tool.out();
+  EXPECT_EQ(tool.wait(10s), 0);
+  EXPECT_NE(tool.out().find("\nstatus 0\n"), std::string::npos) << tool.out();
+  EXPECT_EQ(tool.out().find("probemon:"), std::string::npos) << tool.out();
+  EXPECT_TRUE(workload->waitForLine(std::regex("^detached$"), 30s)) << workload->err();
+  EXPECT_EQ(workload->wait(10s), 0) << workload->err();
+}
 
 // Every view, stopped by Ctrl-C or SIGTERM while the target runs: it exits 0
 // with its report, and the target goes on with every semaphore back at 0.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon trace, inflight, counters and top against the test workload, with
 // exactly known waits, holds and counter values.
 #include <gtest/gtest.h>

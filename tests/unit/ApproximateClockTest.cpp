@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <probemon/ApproximateClock.h>: the converter's medians against outliers,
 // stamps from before calibration, and agreement with CLOCK_MONOTONIC over
 // five seconds. Run twice by ctest: as is (TSC on this machine) and with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The detached promise, checked rather than benchmarked: with no backend on
 // the key and no tracer attached, start()+stop() read no clock and allocate
 // nothing; a timed wait reads the clock exactly twice.

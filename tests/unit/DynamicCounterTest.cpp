@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // DynamicCounter registration, backends and the destructor's wait for
 // callbacks in flight.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A C++ stand-in for the Python module's tracer, registered through
 // registerTracer() as the real one will be: call entries go into the
 // recording's RecordQueue (ThreadSubqueue::emplacePyCall), exits into the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A thread that times one wait on a key and then idles, alive with its
 // probemon state (and so its cached reference to the key's backend set),
 // until finish(): the shape of the tests of what unregistration does to

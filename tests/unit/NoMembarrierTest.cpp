@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Wait counters on a kernel without membarrier(): this binary forbids the
 // system call with a seccomp filter before any test runs, as an old kernel
 // or a strict container would. Revokers then cannot see other threads' pins,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <probemon/PythonTracer.h>: the registry (atomic, last one wins, nullptr
 // unregisters, a no-op when empty), and a registered tracer's events merged
 // into a recording's timeline, as the Python module's will be.

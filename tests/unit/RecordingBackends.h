@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Test backends that record what probemon tells them, and RAII registration
 // so every test leaves the global registries as it found them.
 #pragma once

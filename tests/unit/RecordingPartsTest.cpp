@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The recording's parts on their own: JSON string escaping, per-thread
 // nesting and clamping, and the RecordQueue's per-thread lists and cap.
 // (This binary links the static library, whose internals it can reach.)

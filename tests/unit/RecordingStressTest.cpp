@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Recordings started and stopped 100 times while 4 threads wait: no crash,
 // no leak (ASan), no race (TSan), and every wait that lay entirely inside a
 // window recorded in it, once.

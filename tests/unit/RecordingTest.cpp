@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <probemon/Recording.h>: a known multi-threaded workload read back from
 // the exported trace exactly (waits per key and thread, nesting, counter
 // values, names), open waits at stop, clamping, the event cap, hostile

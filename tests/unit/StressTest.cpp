@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Many threads starting and stopping waits while backends come and go: the
 // counts a permanent backend sees must be exact, every stop must reach the
 // backend instance that saw its start, and no backend may die with a wait

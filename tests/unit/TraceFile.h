@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Reading back what a Recording exported: the Chrome trace JSON parsed with
 // nlohmann::json (which rejects anything that is not valid JSON and UTF-8),
 // and its events grouped the way the tests check them.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // WaitCounterHandle, WaitGuard, the macros and backend registration. Keys are
 // process-wide and immortal, so every test uses keys of its own.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon/detail/EventList.h: the storage under a RecordQueue. Not for
 // users; in a public header because ThreadSubqueue::emplacePyCall() is
 // inline, for the Python tracer's per-call hot path.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon/detail/Export.h: PROBEMON_API marks what libprobemon.so exports.
 //
 // The library is built with hidden visibility, so its internals are called

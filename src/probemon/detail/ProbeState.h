@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon/detail/ProbeState.h: whether a tracer is attached to a probe.
 //
 // For backend authors and tests: reads the probe's semaphore, which the

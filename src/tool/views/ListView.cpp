@@ -1,16 +1,13 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // probemon list: the probemon probes and semaphores in a process or file.
-#include <fmt/format.h>
-
-#include <cstdio>
-
 #include "Output.h"
 #include "Target.h"
 #include "Views.h"
 
 namespace probemon::tool {
 
-int runList(const Options& options) {
-  const Target target = resolveTarget(options);
+void runList(const Options& options) {
+  const Target target = resolveTarget(options.target);
   if (options.json) {
     nlohmann::json objects = nlohmann::json::array();
     for (const auto& object : target.objects) {
@@ -26,19 +23,17 @@ int runList(const Options& options) {
     }
     emitJson({{"pid", target.pid > 0 ? nlohmann::json(target.pid) : nlohmann::json(nullptr)},
               {"objects", std::move(objects)}});
-    return 0;
+    return;
   }
   for (const auto& object : target.objects) {
-    fmt::print("{}{}\n", object.shown_path,
-               target.pid > 0 ? fmt::format(" (pid {})", target.pid) : "");
-    fmt::print("  {:<30} {:>18} {:>18}  {}\n", "PROBE", "PC", "SEMAPHORE", "ARGS");
+    print("{}{}\n", object.shown_path, target.pid > 0 ? fmt::format(" (pid {})", target.pid) : "");
+    print("  {:<30} {:>18} {:>18}  {}\n", "PROBE", "PC", "SEMAPHORE", "ARGS");
     for (const auto& probe : object.probes) {
-      fmt::print("  {:<30} {:>#18x} {:>#18x}  {}\n", probe.provider + ":" + probe.name, probe.pc,
-                 probe.semaphore, probe.args);
+      print("  {:<30} {:>#18x} {:>#18x}  {}\n", probe.provider + ":" + probe.name, probe.pc,
+            probe.semaphore, probe.args);
     }
   }
   flushOutput();
-  return 0;
 }
 
 }  // namespace probemon::tool

@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/* The probe ABI's constants, which probemon.d (DTrace's D syntax) cannot
+ * hold: plain C, included by the library (src/) that fires the probes and by
+ * the BPF programs (bpf/) that read them. Values are a public contract like
+ * the probes themselves (docs/probes.md): add, never change. */
+#ifndef PROBEMON_ABI_H
+#define PROBEMON_ABI_H
+
+/* The `kind` argument of counter__register and counter__unregister. */
+#define PROBEMON_KIND_WAIT_COUNTER 0    /* a wait counter key was first created */
+#define PROBEMON_KIND_DYNAMIC_COUNTER 1 /* a DynamicCounter was built or destroyed */
+
+#endif

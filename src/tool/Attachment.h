@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The links of one BPF program: its handlers attached to probemon probes in
+// every object of the session's target (pid -1 for --path: every process,
+// including later ones). Detaching, which the session does before a view's
+// last rendering and the destructor does in any case, lowers the probes'
+// semaphores in the target again.
+#pragma once
+
+#include <bpf/libbpf.h>
+
+#include <vector>
+
+namespace probemon::tool {
+
+class Session;
+
+class Attachment {
+ public:
+  explicit Attachment(Session& session);
+  ~Attachment();
+  Attachment(const Attachment&) = delete;
+  Attachment& operator=(const Attachment&) = delete;
+
+  // Attaches `program` to probemon:`probe` in every target object that has
+  // the probe. Throws ToolError if no object has it, the target exited, or
+  // the kernel refuses.
+  void attach(bpf_program* program, const char* probe);
+  void detach();
+
+  // Probe hits the kernel skipped because a BPF program was already running
+  // on that CPU (bpf_prog_info.recursion_misses), over the attached programs.
+  unsigned long long missedEvents() const;
+
+ private:
+  Session& session_;
+  std::vector<bpf_link*> links_;
+  std::vector<const bpf_program*> programs_;
+};
+
+}  // namespace probemon::tool

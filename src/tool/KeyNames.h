@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Key names as the BPF programs read them from the target: the key_names map
+// every program fills once per (pid, key_id), read back here and cached once
+// known (names never change), so a view, or a scrape that runs on another
+// thread, reads each name from the map once; and which keys a view shows.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "KeyFilter.h"
+#include "keys.h"
+
+namespace probemon::tool {
+
+// Orders keys by (pid, key_id), for std::map.
+struct KeyLess {
+  bool operator()(const pm_key& a, const pm_key& b) const;
+};
+
+// A key's name as the BPF program read it from the process.
+struct KeyName {
+  std::string name;        // "<key_id N>" if the name map was full
+  bool truncated = false;  // the real name is longer than PM_KEY_MAX - 1
+  bool known = true;
+
+  // The name for tables: cut names end in "...".
+  std::string shown() const { return truncated ? name + "..." : name; }
+  // {"pid", "key", "key_id", "truncated"} for the JSON record of `key`.
+  nlohmann::json json(const pm_key& key) const;
+};
+
+// The key_names map of one program, and the keys a view shows (--key).
+// Thread-safe.
+class KeyNames {
+ public:
+  KeyNames(int fd, KeyFilter filter) : fd_(fd), filter_(std::move(filter)) {}
+  // The name of `key` if the view shows it.
+  std::optional<KeyName> shown(const pm_key& key) const;
+  // Every key with a name, e.g. to find the used slots of an array.
+  std::vector<pm_key> keys() const;
+
+ private:
+  KeyName lookup(const pm_key& key) const;
+
+  const int fd_;
+  const KeyFilter filter_;
+  mutable std::mutex mu_;
+  mutable std::map<pm_key, KeyName, KeyLess> known_;
+};
+
+// Sorts records that have a `key` and its `name` by pid, then name.
+template <typename Record>
+void sortByPidAndName(std::vector<Record>& records) {
+  std::sort(records.begin(), records.end(), [](const Record& a, const Record& b) {
+    return std::tie(a.key.pid, a.name.name) < std::tie(b.key.pid, b.name.name);
+  });
+}
+
+}  // namespace probemon::tool

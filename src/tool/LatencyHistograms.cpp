@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "LatencyHistograms.h"
+
+#include <fmt/format.h>
+
+#include <bit>
+
+#include "MapReaders.h"
+#include "Session.h"
+
+namespace probemon::tool {
+
+LatencyHistograms::LatencyHistograms(Session& session, std::uint32_t max_keys, const Unit& unit,
+                                     KeyFilter filter)
+    : max_keys_(max_keys),
+      program_(session, "latency", max_keys, std::move(filter), [&](latency_bpf& skel) {
+        skel.rodata->unit_ns = unit.ns;
+        skel.rodata->unit_log2 = static_cast<std::uint32_t>(std::bit_width(unit.ns) - 1);
+        // One of the two histogram maps is used; the other gets one entry.
+        const bool one_process = session.target().pid > 0;
+        skel.rodata->one_process = one_process;
+        setMaxEntries(skel.maps.hists_by_id, one_process ? max_keys : 1);
+        setMaxEntries(skel.maps.hists, one_process ? 1 : max_keys);
+      }) {
+  program_.attach(program_->progs.handle_wait_done, "wait__done");
+}
+
+std::vector<KeyHist> LatencyHistograms::histograms() const {
+  std::vector<KeyHist> keys;
+  auto add = [&](const pm_key& key, const Histogram& hist) {
+    if (auto name = program_.names().shown(key)) keys.push_back({key, std::move(*name), hist});
+  };
+  if (program_->rodata->one_process) {
+    // The array's used slots are those of the keys whose names were read.
+    const int fd = bpf_map__fd(program_->maps.hists_by_id);
+    Histogram hist;
+    for (const pm_key& key : program_.names().keys()) {
+      const std::uint32_t slot = static_cast<std::uint32_t>(key.key_id - 1);
+      if (readHistogram(fd, &slot, hist) && hist.count != 0) add(key, hist);
+    }
+  } else {
+    for (const auto& [key, hist] : readHistograms(bpf_map__fd(program_->maps.hists))) {
+      add(key, hist);
+    }
+  }
+  sortByPidAndName(keys);
+  return keys;
+}
+
+std::vector<Drop> LatencyHistograms::drops() const {
+  return program_.drops(
+      {{"waits", program_->bss->waits_dropped,
+        fmt::format("waits not counted: more keys than --max-keys {}", max_keys_)}});
+}
+
+}  // namespace probemon::tool

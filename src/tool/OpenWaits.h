@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// inflight.bpf.c as the inflight view reads it: the waits open right now
+// (wait__start inserts them into an LRU hash, wait__done removes them), with
+// key, thread and age.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "Drops.h"
+#include "KeyFilter.h"
+#include "KeyNames.h"
+#include "Program.h"
+#include "inflight.h"
+#include "inflight.skel.h"
+
+namespace probemon::tool {
+
+struct OpenWait {
+  pm_key key;  // key_id and pid
+  KeyName name;
+  std::uint32_t tid;
+  std::uint64_t wait_id;
+  std::uint64_t start_ns;  // CLOCK_MONOTONIC
+  std::uint64_t age_ns;
+};
+
+class OpenWaits {
+ public:
+  // Loads the program into `session`, tracking up to `max_waits` open waits,
+  // and attaches it; throws ToolError.
+  OpenWaits(Session& session, std::uint32_t max_keys, std::uint32_t max_waits, KeyFilter filter);
+
+  // The waits of the keys the filter selects open at least `min_age_ns`,
+  // oldest first.
+  std::vector<OpenWait> openFor(std::uint64_t min_age_ns) const;
+  std::vector<Drop> drops() const;
+
+ private:
+  const std::uint32_t max_waits_;
+  Program<inflight_bpf> program_;
+};
+
+}  // namespace probemon::tool

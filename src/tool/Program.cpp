@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "Program.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+#include <string>
+
+#include "Error.h"
+
+namespace probemon::tool {
+
+void setMaxEntries(bpf_map* map, std::uint32_t entries) {
+  if (entries == 0) throw usageError("map sizes must be at least 1");
+  const int err = bpf_map__set_max_entries(map, entries);
+  if (err != 0) {
+    throw ToolError(std::string("cannot size BPF map ") + bpf_map__name(map) + ": " +
+                    std::strerror(-err));
+  }
+}
+
+void skeletonFailed(int err, const char* program, const char* step) {
+  throw ToolError(std::string("cannot ") + step + " BPF program " + program + ": " +
+                  std::strerror(-err) + " (run with --verbose for libbpf's log)");
+}
+
+std::vector<Drop> withCommonDrops(std::vector<Drop> own, std::uint64_t names_dropped,
+                                  std::uint32_t max_keys, unsigned long long missed) {
+  own.push_back({"names", names_dropped,
+                 fmt::format("key names not read: more keys than --max-keys {}", max_keys)});
+  own.push_back({"missed", missed,
+                 "probe hits the kernel skipped (a BPF program was already running on that CPU)"});
+  return own;
+}
+
+}  // namespace probemon::tool
