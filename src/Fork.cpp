@@ -7,6 +7,7 @@
 #include "KeyTable.h"
 #include "ThreadWaitState.h"
 #include "WaitCounterImpl.h"
+#include "recording/CounterSampler.h"
 
 namespace probemon::detail {
 namespace {
@@ -23,6 +24,7 @@ void unlockAfterFork(bool in_child) {
   unlockWaitCountersAfterFork(in_child);
   ThreadWaitState::unlockAllAfterFork(in_child);
   DynamicCounterRegistry::instance().unlockAfterFork(in_child);
+  if (in_child) CounterSampler::forgetRunningThreadAfterFork();
 }
 
 }  // namespace

@@ -3,8 +3,6 @@
 // (CounterSampler.h).
 #include "CounterSampler.h"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <new>
 
@@ -13,8 +11,8 @@
 namespace probemon::detail {
 namespace {
 
-// The sampler with a running thread (one recording runs at a time), for the
-// fork handler.
+// The sampler with a running thread (one recording runs at a time), for
+// Fork.cpp's child handler.
 std::atomic<CounterSampler*> running_sampler{nullptr};
 
 }  // namespace
@@ -62,13 +60,13 @@ void CounterSampler::start() {
   registerDynamicCounterBackend(std::move(backend));
   sampleAll();
   if (interval_.count() > 0) {
-    static const int registered = pthread_atfork(nullptr, nullptr, [] {
-      if (CounterSampler* sampler = running_sampler.load()) sampler->forgetThreadAfterFork();
-    });
-    (void)registered;
     thread_ = std::jthread([this](const std::stop_token& stop) { run(stop); });
     running_sampler.store(this);
   }
+}
+
+void CounterSampler::forgetRunningThreadAfterFork() noexcept {
+  if (CounterSampler* sampler = running_sampler.load()) sampler->forgetThreadAfterFork();
 }
 
 void CounterSampler::forgetThreadAfterFork() noexcept {

@@ -45,14 +45,15 @@ class CounterSampler {
   // Callbacks that threw: no sample was recorded for them.
   std::uint64_t failures() const { return counters_->failures.load(); }
 
-  // In a child of fork(), for the sampler that was running: forgets the
-  // parent's sampling thread instead of joining it, and the locks and
-  // condition variable it used (a notify would wait forever for the
-  // missing waiter, a lock it held would never be released), so that
-  // stop() and the destructor return.
-  void forgetThreadAfterFork() noexcept;
+  // In a child of fork() (called by Fork.cpp's handler), for the sampler
+  // that was running: forgets the parent's sampling thread instead of
+  // joining it, and the locks and condition variable it used (a notify
+  // would wait forever for the missing waiter, a lock it held would never
+  // be released), so that stop() and the destructor return.
+  static void forgetRunningThreadAfterFork() noexcept;
 
  private:
+  void forgetThreadAfterFork() noexcept;
   struct Counter {
     std::uint32_t name;
     DynamicCounter::Callback callback;
