@@ -124,7 +124,8 @@ void DynamicCounterRegistry::addBackend(std::unique_ptr<DynamicCounterBackendIf>
   } catch (...) {
     // Unregistered from those it was told of here or by add().
     std::vector<const Key*> keys;
-    for (const auto& [key, callback] : live_) {
+    for (const auto& entry : live_) {
+      const Key* key = entry.first;
       const bool was_live = std::any_of(before.begin(), before.end(),
                                         [&](const LiveCounter& c) { return c.key == key; });
       if (!was_live || std::find(told.begin(), told.end(), key) != told.end()) keys.push_back(key);
