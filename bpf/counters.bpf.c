@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (BSD-3-Clause OR GPL-2.0-only) */
 /* DynamicCounters and key registrations: counter__register,
  * counter__unregister and the sampler's dynamic__value update one record per
- * (pid, key_id) that the tool reads every interval. These probes fire at
- * sampling rate, not per wait, so a plain shared hash is enough. */
+ * (pid, generation, key_id) that the tool reads every interval. These probes
+ * fire at sampling rate, not per wait, so a plain shared hash is enough. */
 #include <stdbool.h>
 #include <linux/bpf.h>
 #include <linux/ptrace.h>
@@ -27,6 +27,7 @@ static __always_inline struct pm_counter *counter_of(const char *name, __u64 key
 	struct pm_key key = { .pid = bpf_get_current_pid_tgid() >> 32, .key_id = key_id };
 	struct pm_counter fresh = { .kind = kind };
 
+	key.generation = pm_generation(key.pid);
 	return pm_lookup_or_try_init(&counters, &key, &fresh, name, &counters_dropped);
 }
 

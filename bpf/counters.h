@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (BSD-3-Clause OR GPL-2.0-only) */
-/* counters.bpf.c <-> tool: per (pid, key_id) registrations and the last
- * value the sampler read from each DynamicCounter. */
+/* counters.bpf.c <-> tool: per (pid, generation, key_id) registrations and
+ * the last value the sampler read from each DynamicCounter. */
 #ifndef PROBEMON_BPF_COUNTERS_H
 #define PROBEMON_BPF_COUNTERS_H
 

@@ -30,6 +30,7 @@ int BPF_USDT(handle_wait_done, const char *name, __u64 key_id, __u64 wait_id, __
 
 	if (duration_ns < min_ns)
 		return 0;
+	key.generation = pm_generation(key.pid);
 	pm_record_key_name(&key, name);
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -38,6 +39,8 @@ int BPF_USDT(handle_wait_done, const char *name, __u64 key_id, __u64 wait_id, __
 	}
 	e->pid = key.pid;
 	e->tid = (__u32)pid_tgid;
+	e->generation = key.generation;
+	e->pad = 0;
 	e->key_id = key_id;
 	e->wait_id = wait_id;
 	e->start_ns = start_ns;

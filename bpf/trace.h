@@ -9,6 +9,8 @@
 struct pm_trace_event {
 	__u32 pid;
 	__u32 tid;
+	__u32 generation; /* as struct pm_key's */
+	__u32 pad;
 	__u64 key_id;
 	__u64 wait_id;
 	__u64 start_ns;

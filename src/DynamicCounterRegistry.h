@@ -8,6 +8,16 @@
 // the users' callbacks never are: the sampler reads a copy of the live list
 // (live()), so a callback may build or destroy counters, and a slow one holds
 // up nothing but its own counter's destructor.
+//
+// The mutex is re-entrant for the thread that holds it, so a backend may
+// build and destroy counters from registerCounter() and unregisterCounter()
+// (every backend, itself included, is told of them at once, nested in the
+// call it is in). A counter is live from the start of its registration, so
+// a nested counter with its key is refused as a duplicate. A backend may not
+// (un)register backends there: the list it is being called from would
+// change under the caller (std::logic_error). The sampler thread runs while
+// a counter is live; it is started or stopped when the outermost holder lets
+// go of the mutex.
 #pragma once
 
 #include <atomic>
@@ -43,7 +53,7 @@ class DynamicCounterRegistry {
   bool removeBackend(const DynamicCounterBackendIf* backend);
 
   // The live counters, copied under the lock.
-  std::vector<LiveCounter> live() const;
+  std::vector<LiveCounter> live();
 
   // fork(): taken before, released after in both processes; the child also
   // drops the parent's other threads from the in-flight counts and restarts
@@ -54,24 +64,37 @@ class DynamicCounterRegistry {
  private:
   DynamicCounterRegistry();
 
-  // The lock, remembering its holder for lockForFork().
+  // The lock, re-entrant for its holder, whom it remembers (also for
+  // lockForFork()). The outermost one, when it lets go, starts or stops the
+  // sampler to match the live counters.
   class Lock {
    public:
-    explicit Lock(const DynamicCounterRegistry& registry);
+    explicit Lock(DynamicCounterRegistry& registry);
     ~Lock();
     Lock(const Lock&) = delete;
     Lock& operator=(const Lock&) = delete;
 
+    // Whether the thread already held the lock: called from a backend.
+    bool nested() const { return nested_; }
+
    private:
-    const DynamicCounterRegistry& registry_;
+    DynamicCounterRegistry& registry_;
+    const bool nested_;
   };
+
+  // Throws std::logic_error if `lock` is nested: `call` would change the
+  // backends while one of them is being called.
+  static void refuseNested(const Lock& lock, const char* call);
+
+  // live(), under the lock.
+  std::vector<LiveCounter> liveLocked() const;
 
   // The wrapper backends are given: reads through the counter's
   // CallbackState, 0 once the counter is destroyed.
   static DynamicCounter::Callback forBackends(std::shared_ptr<CallbackState> callback);
 
-  mutable std::mutex mu_;
-  mutable std::atomic<std::thread::id> holder_{};
+  std::mutex mu_;
+  std::atomic<std::thread::id> holder_{};
   bool locked_for_fork_ = false;
   std::unordered_map<const Key*, std::shared_ptr<CallbackState>> live_;
   std::vector<std::unique_ptr<DynamicCounterBackendIf>> backends_;

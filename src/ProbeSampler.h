@@ -54,10 +54,12 @@ class ProbeSampler {
     std::thread thread_;
   };
 
-  // Called by the registry, under its lock, with its first live counter...
+  // Called by the registry, under its lock, once it has live counters...
   void start() { thread_ = std::make_unique<Thread>(*this); }
-  // ...and its last: destroy the thread returned once that lock is released.
+  // ...and once it has none: destroy the thread returned once that lock is
+  // released.
   [[nodiscard]] std::unique_ptr<Thread> stop() { return std::move(thread_); }
+  bool running() const { return thread_ != nullptr; }
   // Before fork(), under the registry's lock: lets a thread that is being
   // started get to its loop, so that the child copies no thread halfway
   // through its start (which a sanitizer's allocator, say, does not survive).

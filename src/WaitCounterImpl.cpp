@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "LockedCallback.h"
+
 namespace probemon::detail {
 
 void WaitCounterImpl::syncBackends() {
@@ -30,7 +32,12 @@ void WaitCounterImpl::syncBackendsLocked() {
         continue;
       }
     }
-    if (auto backend = factory->create(key_.name)) {
+    std::unique_ptr<WaitCounterBackendIf> backend;
+    {
+      const LockedCallback user_code("a WaitCounterBackendFactoryIf::create()");
+      backend = factory->create(key_.name);
+    }
+    if (backend) {
       next->active.push_back({factory, std::move(backend)});
     } else {
       next->declined.push_back(factory);
@@ -53,6 +60,9 @@ void WaitCounterImpl::markReady(std::unique_lock<std::mutex>& creation_lock) {
 }
 
 void WaitCounterImpl::awaitCreator() {
+  // Not from user code run under a probemon lock: the creator may be this
+  // thread, or wait for a lock this thread holds (LockedCallback.h).
+  if (LockedCallback::current() != nullptr) return;
   // The creator holds attach_mu_ until the key is ready.
   std::lock_guard lock(attach_mu_);
 }

@@ -66,7 +66,10 @@ class WaitCounterImpl : public WaitCounterHotState {
   // Key creation: the creator holds attach_mu_ from before the key becomes
   // visible until its first sync is done; other threads that find the key
   // meanwhile wait in awaitReady(), so no handle sees a key before its
-  // backends are attached.
+  // backends are attached. Except inside user code the library runs under a
+  // lock (a factory's create(), a DynamicCounter backend): there a handle
+  // may see the key before its backends are attached, rather than wait for
+  // ever for its own creator or for one that waits for it (LockedCallback.h).
   std::unique_lock<std::mutex> lockForCreation() { return std::unique_lock(attach_mu_); }
   void markReady(std::unique_lock<std::mutex>& creation_lock);
   // Inline: every handle of an existing key passes here.

@@ -10,7 +10,9 @@
 // both happen under the global mutex, every (key, factory) pair is synced at
 // least once after both exist: by the key's creator if the factory came
 // first, by the registrar otherwise. Keys are found through the key table
-// (KeyTable.h), which holds each key's state.
+// (KeyTable.h), which holds each key's state. Registering and unregistering
+// take every key's attach mutex, so they are refused inside a factory's
+// create() or a DynamicCounter backend (LockedCallback.h).
 #include <algorithm>
 #include <memory>
 #include <mutex>
@@ -22,6 +24,7 @@
 
 #include "Fork.h"
 #include "KeyTable.h"
+#include "LockedCallback.h"
 #include "ThreadWaitState.h"
 #include "WaitCounterImpl.h"
 #include "probemon_abi.h"
@@ -91,6 +94,7 @@ WaitCounterImpl& waitCounterFor(std::string_view name) {
 }
 
 void registerWaitCounterBackend(std::unique_ptr<WaitCounterBackendFactoryIf> factory) {
+  LockedCallback::refuse("registerWaitCounterBackend()");
   if (!factory) {
     return;
   }
@@ -103,6 +107,7 @@ void registerWaitCounterBackend(std::unique_ptr<WaitCounterBackendFactoryIf> fac
 }
 
 bool unregisterWaitCounterBackend(const WaitCounterBackendFactoryIf* factory) {
+  LockedCallback::refuse("unregisterWaitCounterBackend()");
   {
     Registry& r = registry();
     std::unique_lock lock(r.mu);

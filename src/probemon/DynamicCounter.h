@@ -58,6 +58,11 @@ class PROBEMON_API DynamicCounter {
 
 namespace detail {
 
+// Called under the registry's lock, which orders registrations. Its methods
+// may build and destroy DynamicCounters (every backend, this one included, is
+// told of them at once, nested in the call) and make wait counter handles,
+// but not (un)register backends of either kind: that throws
+// std::logic_error.
 class PROBEMON_API DynamicCounterBackendIf {
  public:
   virtual ~DynamicCounterBackendIf() = default;

@@ -146,7 +146,10 @@ class PROBEMON_API WaitCounterBackendIf {
 
 // Creates a backend per key. create() runs once per (factory, key), with no
 // probemon lock held but a per-key one, when the key is created or the factory
-// registered, whichever comes later.
+// registered, whichever comes later. It may make handles (for any key, its own
+// included: one made for its own key does not wait for the key's backends to
+// be attached) and DynamicCounters, but not (un)register wait counter
+// backends: that throws std::logic_error.
 class PROBEMON_API WaitCounterBackendFactoryIf {
  public:
   virtual ~WaitCounterBackendFactoryIf() = default;
@@ -156,12 +159,14 @@ class PROBEMON_API WaitCounterBackendFactoryIf {
 };
 
 // Registers a factory and attaches it to every existing key and every key
-// created later.
+// created later. Throws std::logic_error inside a factory's create() or a
+// DynamicCounter backend's registerCounter()/unregisterCounter().
 PROBEMON_API void registerWaitCounterBackend(std::unique_ptr<WaitCounterBackendFactoryIf> factory);
 
 // Detaches a registered factory from every key: no wait started after this
 // returns reaches its backends. Waits still open keep their backend alive
-// until they stop. Returns false if the factory is not registered.
+// until they stop. Returns false if the factory is not registered. Throws
+// std::logic_error where registering does.
 PROBEMON_API bool unregisterWaitCounterBackend(const WaitCounterBackendFactoryIf* factory);
 
 PROBEMON_API std::vector<std::shared_ptr<WaitCounterBackendFactoryIf>>

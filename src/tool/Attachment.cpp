@@ -50,8 +50,19 @@ void Attachment::attach(bpf_program* program, const char* probe) {
   programs_.push_back(program);
 }
 
+void Attachment::attachTracepoint(bpf_program* program) {
+  bpf_link* link = bpf_program__attach(program);
+  if (link == nullptr) {
+    throw ToolError(std::string("cannot attach to tracepoint ") +
+                    bpf_program__section_name(program) + ": " + std::strerror(errno) +
+                    " (is tracefs mounted? run with --verbose for libbpf's log)");
+  }
+  links_.push_back(link);
+  programs_.push_back(program);
+}
+
 void Attachment::detach() {
-  for (bpf_link* link : links_) bpf_link__destroy(link);
+  for (auto link = links_.rbegin(); link != links_.rend(); ++link) bpf_link__destroy(*link);
   links_.clear();
 }
 

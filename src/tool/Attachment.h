@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The links of one BPF program: its handlers attached to probemon probes in
 // every object of the session's target (pid -1 for --path: every process,
-// including later ones). Detaching, which the session does before a view's
-// last rendering and the destructor does in any case, lowers the probes'
-// semaphores in the target again.
+// including later ones), and to kernel tracepoints. Detaching, which the
+// session does before a view's last rendering and the destructor does in any
+// case, goes in the reverse order of attaching (a reader attaches the probe
+// that ends what another begins first: inflight's wait__done before
+// wait__start) and lowers the probes' semaphores in the target again.
 #pragma once
 
 #include <bpf/libbpf.h>
@@ -25,6 +27,9 @@ class Attachment {
   // the probe. Throws ToolError if no object has it, the target exited, or
   // the kernel refuses.
   void attach(bpf_program* program, const char* probe);
+  // Attaches `program` to the tracepoint its section names (SEC("tp/...")).
+  // Throws ToolError if the kernel refuses.
+  void attachTracepoint(bpf_program* program);
   void detach();
 
   // Probe hits the kernel skipped because a BPF program was already running

@@ -11,14 +11,24 @@
 namespace probemon::tool {
 
 bool KeyLess::operator()(const pm_key& a, const pm_key& b) const {
-  return std::tie(a.pid, a.key_id) < std::tie(b.pid, b.key_id);
+  return std::tie(a.pid, a.generation, a.key_id) < std::tie(b.pid, b.generation, b.key_id);
+}
+
+std::string processOf(const pm_key& key) {
+  std::string pid = std::to_string(key.pid);
+  if (key.generation == PM_GENERATION_UNTRACKED) return pid + "/?";
+  if (key.generation != 0) pid += "/" + std::to_string(key.generation);
+  return pid;
 }
 
 nlohmann::json KeyName::json(const pm_key& key) const {
-  return {{"pid", key.pid},
-          {"key", known ? nlohmann::json(name) : nlohmann::json(nullptr)},
-          {"key_id", key.key_id},
-          {"truncated", truncated}};
+  return {
+      {"pid", key.pid},
+      {"generation", key.generation == PM_GENERATION_UNTRACKED ? nlohmann::json(nullptr)
+                                                               : nlohmann::json(key.generation)},
+      {"key", known ? nlohmann::json(name) : nlohmann::json(nullptr)},
+      {"key_id", key.key_id},
+      {"truncated", truncated}};
 }
 
 KeyName KeyNames::lookup(const pm_key& key) const {

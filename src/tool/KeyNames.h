@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Key names as the BPF programs read them from the target: the key_names map
-// every program fills once per (pid, key_id), read back here and cached once
-// known (names never change), so a view, or a scrape that runs on another
-// thread, reads each name from the map once; and which keys a view shows.
+// every program fills once per key (pid, generation, key_id), read back here
+// and cached once known (the names of a key never change: an image that
+// numbers its keys anew has a generation of its own), so a view, or a scrape
+// that runs on another thread, reads each name from the map once; and which
+// keys a view shows.
 #pragma once
 
 #include <algorithm>
@@ -21,10 +23,15 @@
 
 namespace probemon::tool {
 
-// Orders keys by (pid, key_id), for std::map.
+// Orders keys by (pid, generation, key_id), for std::map.
 struct KeyLess {
   bool operator()(const pm_key& a, const pm_key& b) const;
 };
+
+// The process image of `key` for tables: "4242", or "4242/1" for the pid's
+// image after one exec or reuse (generation 1); "4242/?" if its images are
+// not told apart.
+std::string processOf(const pm_key& key);
 
 // A key's name as the BPF program read it from the process.
 struct KeyName {
@@ -34,7 +41,8 @@ struct KeyName {
 
   // The name for tables: cut names end in "...".
   std::string shown() const { return truncated ? name + "..." : name; }
-  // {"pid", "key", "key_id", "truncated"} for the JSON record of `key`.
+  // {"pid", "generation", "key", "key_id", "truncated"} for the JSON record
+  // of `key`.
   nlohmann::json json(const pm_key& key) const;
 };
 
@@ -57,11 +65,13 @@ class KeyNames {
   mutable std::map<pm_key, KeyName, KeyLess> known_;
 };
 
-// Sorts records that have a `key` and its `name` by pid, then name.
+// Sorts records that have a `key` and its `name` by pid and generation,
+// then name.
 template <typename Record>
 void sortByPidAndName(std::vector<Record>& records) {
   std::sort(records.begin(), records.end(), [](const Record& a, const Record& b) {
-    return std::tie(a.key.pid, a.name.name) < std::tie(b.key.pid, b.name.name);
+    return std::tie(a.key.pid, a.key.generation, a.name.name) <
+           std::tie(b.key.pid, b.key.generation, b.name.name);
   });
 }
 

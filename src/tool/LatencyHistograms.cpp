@@ -16,11 +16,10 @@ LatencyHistograms::LatencyHistograms(Session& session, std::uint32_t max_keys, c
       program_(session, "latency", max_keys, std::move(filter), [&](latency_bpf& skel) {
         skel.rodata->unit_ns = unit.ns;
         skel.rodata->unit_log2 = static_cast<std::uint32_t>(std::bit_width(unit.ns) - 1);
-        // One of the two histogram maps is used; the other gets one entry.
-        const bool one_process = session.target().pid > 0;
-        skel.rodata->one_process = one_process;
-        setMaxEntries(skel.maps.hists_by_id, one_process ? max_keys : 1);
-        setMaxEntries(skel.maps.hists, one_process ? 1 : max_keys);
+        // -p: an array by key_id for the image first traced, and the hash for
+        // any other key; --path: the hash alone (the array gets one entry).
+        setMaxEntries(skel.maps.hists_by_id, session.target().pid > 0 ? max_keys : 1);
+        setMaxEntries(skel.maps.hists, max_keys);
       }) {
   program_.attach(program_->progs.handle_wait_done, "wait__done");
 }
@@ -30,18 +29,19 @@ std::vector<KeyHist> LatencyHistograms::histograms() const {
   auto add = [&](const pm_key& key, const Histogram& hist) {
     if (auto name = program_.names().shown(key)) keys.push_back({key, std::move(*name), hist});
   };
-  if (program_->rodata->one_process) {
-    // The array's used slots are those of the keys whose names were read.
+  if (program_->rodata->target_pid != 0) {
+    // The array's used slots are those of the first image's keys whose
+    // names were read (a key counts no wait before its name is kept).
     const int fd = bpf_map__fd(program_->maps.hists_by_id);
     Histogram hist;
     for (const pm_key& key : program_.names().keys()) {
+      if (key.generation != 0 || key.key_id == 0 || key.key_id > max_keys_) continue;
       const std::uint32_t slot = static_cast<std::uint32_t>(key.key_id - 1);
       if (readHistogram(fd, &slot, hist) && hist.count != 0) add(key, hist);
     }
-  } else {
-    for (const auto& [key, hist] : readHistograms(bpf_map__fd(program_->maps.hists))) {
-      add(key, hist);
-    }
+  }
+  for (const auto& [key, hist] : readHistograms(bpf_map__fd(program_->maps.hists))) {
+    add(key, hist);
   }
   sortByPidAndName(keys);
   return keys;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "Program.h"
 
+#include <bpf/bpf.h>
 #include <fmt/format.h>
 
 #include <cstring>
@@ -24,13 +25,23 @@ void skeletonFailed(int err, const char* program, const char* step) {
                   std::strerror(-err) + " (run with --verbose for libbpf's log)");
 }
 
-std::vector<Drop> withCommonDrops(std::vector<Drop> own, std::uint64_t names_dropped,
-                                  std::uint32_t max_keys, unsigned long long missed) {
-  own.push_back({"names", names_dropped,
+std::vector<Drop> withCommonDrops(std::vector<Drop> own, const CommonDrops& common,
+                                  std::uint32_t max_keys) {
+  own.push_back({"names", common.names,
                  fmt::format("key names not read: more keys than --max-keys {}", max_keys)});
-  own.push_back({"missed", missed,
+  own.push_back({"images", common.images,
+                 fmt::format("probe hits in processes not followed across exec and pid reuse: "
+                             "more processes than --max-keys {}",
+                             max_keys)});
+  own.push_back({"missed", common.missed,
                  "probe hits the kernel skipped (a BPF program was already running on that CPU)"});
   return own;
+}
+
+std::optional<std::uint32_t> generationIn(int fd, std::uint32_t pid) {
+  std::uint32_t generation = 0;
+  if (bpf_map_lookup_elem(fd, &pid, &generation) != 0) return std::nullopt;
+  return generation;
 }
 
 }  // namespace probemon::tool

@@ -71,7 +71,10 @@ void Session::run(const Display& display) {
                target_.describe().c_str());
   if (display.announced) display.announced();
   const char* end = loop(display.every_s, display.render);
-  for (Attachment* attachment : attachments_) attachment->detach();
+  // Last attached, first detached, as within each Attachment.
+  for (auto attachment = attachments_.rbegin(); attachment != attachments_.rend(); ++attachment) {
+    (*attachment)->detach();
+  }
   display.render(end);
 }
 

@@ -50,7 +50,8 @@ class Session {
   };
 
   // Says on stderr that every probe is attached, runs until the end,
-  // detaches every program of the session and renders the last time.
+  // detaches every program of the session (in the reverse order of
+  // attaching) and renders the last time.
   void run(const Display& display);
 
  private:

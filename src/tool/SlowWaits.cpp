@@ -35,7 +35,7 @@ int SlowWaits::onRecord(void* context, void* data, std::size_t size) {
   if (size < sizeof(pm_trace_event)) return 0;
   const auto& wait = *static_cast<const pm_trace_event*>(data);
   try {
-    const pm_key key{wait.pid, 0, wait.key_id};
+    const pm_key key{wait.pid, wait.generation, wait.key_id};
     if (const auto name = self->program_.names().shown(key)) self->on_wait_(wait, key, *name);
     return 0;
   } catch (...) {

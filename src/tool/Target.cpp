@@ -17,8 +17,14 @@
 namespace probemon::tool {
 namespace {
 
-// The file paths mapped into process `pid`, in order of first appearance.
-std::vector<std::string> mappedFiles(int pid) {
+// A file mapped into a process, as /proc/PID/maps shows it.
+struct Mapping {
+  std::string file;     // "/usr/lib/libprobemon.so.0", with " (deleted)" if replaced on disk
+  std::string address;  // "7f3c1a000000-7f3c1a004000": its first mapping's, for map_files/
+};
+
+// The files mapped into process `pid`, in order of first appearance.
+std::vector<Mapping> mappedFiles(int pid) {
   const std::string path = "/proc/" + std::to_string(pid) + "/maps";
   std::ifstream maps(path);
   if (!maps) {
@@ -27,7 +33,7 @@ std::vector<std::string> mappedFiles(int pid) {
                     (::geteuid() == 0 ? " (even as root: the kernel protects this process)"
                                       : ": run as root or as the owner of the process"));
   }
-  std::vector<std::string> files;
+  std::vector<Mapping> files;
   std::set<std::string> seen;
   std::string line;
   while (std::getline(maps, line)) {
@@ -35,8 +41,8 @@ std::vector<std::string> mappedFiles(int pid) {
     const auto slash = line.find('/');
     if (slash == std::string::npos) continue;
     std::string file = line.substr(slash);
-    if (file.ends_with(" (deleted)")) continue;  // replaced on disk: nothing to attach to
-    if (seen.insert(file).second) files.push_back(std::move(file));
+    if (seen.insert(file).second)
+      files.push_back({std::move(file), line.substr(0, line.find(' '))});
   }
   return files;
 }
@@ -70,11 +76,12 @@ Target processTarget(int pid) {
   Target target;
   target.pid = pid;
   target.pid_fd = watchProcess(pid);
-  // Through the process's root, so objects inside a container resolve.
-  const std::string root = proc + "/root";
-  for (const auto& file : mappedFiles(pid)) {
-    std::string path = root;
-    path += file;
+  for (const auto& [file, address] : mappedFiles(pid)) {
+    // Through the process's root, so objects inside a container resolve; a
+    // file replaced on disk (an upgrade) through the mapping itself, which
+    // still holds the old file (and uprobes attach by file, not by name).
+    const std::string path =
+        file.ends_with(" (deleted)") ? proc + "/map_files/" + address : proc + "/root" + file;
     if (!isRegularFile(path)) continue;
     std::vector<UsdtProbe> probes;
     try {

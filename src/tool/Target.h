@@ -21,8 +21,9 @@ struct TargetSpec {
 };
 
 struct TargetObject {
-  std::string path;        // as opened by the tool: /proc/PID/root/... for -p
-  std::string shown_path;  // as the target sees it, for messages
+  std::string path;        // as opened by the tool: /proc/PID/root/... for -p, or
+                           // /proc/PID/map_files/... for a file replaced on disk
+  std::string shown_path;  // as the target sees it, for messages: "... (deleted)" if replaced
   std::vector<UsdtProbe> probes;
 };
 

@@ -6,39 +6,52 @@
 //       --plan test.b:3:20 --threads 2 --await-detach
 //
 // Sequence, each step printed on stdout as it happens:
-//   ready pid=PID                 at start (after opening the --open-early waits;
-//                                 with --fork, printed by the child only)
+//   ready pid=PID                 at start (after opening the --open-early waits
+//                                 and starting the --busy threads; with --fork,
+//                                 printed by the child only)
 //   attached                      once every --await-attach probe is enabled
 //   go                            a line was read on stdin (--await-go)
 //   hold key=K tid=TID            a --hold wait is open (from its own thread)
 //   built K.other while K was read  a --blocking-counter K is in its callback
 //                                 and another DynamicCounter came and went
-//   done                          plans, holds and --linger-ms are over and
-//                                 the DynamicCounters destroyed
+//   left open key=K tid=TID       a --leave-open wait is open and stays so
+//   done                          plans, holds and --linger-ms are over, the
+//                                 --busy threads stopped and the
+//                                 DynamicCounters destroyed
+//   exec                          with --exec: waiting for a line on stdin,
+//                                 then the process executes itself again with
+//                                 --exec's arguments (the same pid, a new image,
+//                                 which prints its own sequence)
 //   detached                      every probemon semaphore reads 0 again
 // Exit status: 0; 2 on bad arguments; 3 if attach, detach or a
 // --blocking-counter's read is not seen in --timeout-s seconds, or stdin
-// closes before a line. With --fork, the parent exits with the child's status.
+// closes before a line, or --as-pid's pid is taken. With --fork or --as-pid,
+// the parent exits with the child's status.
 //
 // A semaphore is raised when the uprobe is registered, a moment before a BPF
 // program is attached to it, so a test that needs every event to reach a BPF
 // tracer waits for the tracer to say it is ready (bpftrace's BEGIN runs after
 // every probe is attached) and then sends the line --await-go waits for.
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <cstdint>
+#include <cstring>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include <linux/sched.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -144,6 +157,60 @@ void say(const std::string& line) {
   std::cout << line << std::endl;
 }
 
+// Waits for a line on stdin; false (having said why) if stdin closes first.
+bool readLine(const char* before) {
+  std::string line;
+  if (std::getline(std::cin, line)) return true;
+  std::cerr << "stdin closed before " << before << "\n";
+  return false;
+}
+
+// The exit status of `child` as this process's own.
+int statusOf(pid_t child) {
+  int status = 0;
+  if (::waitpid(child, &status, 0) != child) return 3;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Executes this program again, in this process, with `args` (split at
+// spaces). Returns only if exec fails.
+int execSelf(const char* argv0, const std::string& args) {
+  std::vector<std::string> words;
+  std::istringstream split(args);
+  for (std::string word; split >> word;) words.push_back(word);
+  std::vector<char*> argv = {const_cast<char*>(argv0)};
+  for (auto& word : words) argv.push_back(word.data());
+  argv.push_back(nullptr);
+  ::execv("/proc/self/exe", argv.data());
+  std::cerr << "exec failed: " << std::strerror(errno) << "\n";
+  return 3;
+}
+
+// --as-pid: runs the rest of this program as process `pid` (a pid that an
+// exited process had, to test its reuse): clone3 with set_tid (root), and the
+// child executes the program again without --as-pid, so it starts clean.
+int runAsPid(pid_t pid, char** argv) {
+  clone_args args{};
+  args.exit_signal = SIGCHLD;
+  args.set_tid = reinterpret_cast<std::uintptr_t>(&pid);
+  args.set_tid_size = 1;
+  const long child = ::syscall(SYS_clone3, &args, sizeof(args));
+  if (child < 0) {
+    std::cerr << "cannot start a process with pid " << pid << ": " << std::strerror(errno) << "\n";
+    return 3;
+  }
+  if (child > 0) return statusOf(static_cast<pid_t>(child));
+  std::string rest;
+  for (char** arg = argv + 1; *arg != nullptr; ++arg) {
+    if (std::strcmp(*arg, "--as-pid") == 0 && arg[1] != nullptr) {
+      ++arg;
+      continue;
+    }
+    rest += std::string(*arg) + " ";
+  }
+  ::_exit(execSelf(argv[0], rest));
+}
+
 // A DynamicCounter whose first read blocks until the program has built and
 // destroyed another DynamicCounter while the read is in progress: a sampler
 // that held a lock across the callback would stall that construction.
@@ -196,6 +263,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> hold_texts;
   std::vector<std::string> early_keys;
   std::vector<std::string> await_probes;
+  std::vector<std::string> busy_texts;
+  std::string leave_open_key;
+  std::string exec_args;
+  int as_pid = 0;
   int threads = 1;
   int linger_ms = 0;
   int timeout_s = 30;
@@ -218,6 +289,17 @@ int main(int argc, char** argv) {
                "parent waits for it");
   app.add_option("--hold", hold_texts,
                  "KEY:MS: one wait on KEY held open MS ms, on its own thread");
+  app.add_option("--busy", busy_texts,
+                 "KEY:US: one thread doing back-to-back waits on KEY of US microseconds each, "
+                 "from before 'ready' until the plans and holds are over");
+  app.add_option("--leave-open", leave_open_key,
+                 "KEY: after the plans, one wait on KEY opened and never stopped");
+  app.add_option("--exec", exec_args,
+                 "ARGS: after 'done', wait for a line on stdin and execute this program again "
+                 "with ARGS (split at spaces) in this process");
+  app.add_option("--as-pid", as_pid,
+                 "run as process PID (root; to reuse the pid of one that exited)")
+      ->check(CLI::PositiveNumber);
   app.add_flag("--backend", backend, "register a backend that ignores every wait");
   app.add_option("--open-early", early_keys,
                  "KEY: one wait on KEY opened before 'ready' and stopped when the plans "
@@ -234,6 +316,7 @@ int main(int argc, char** argv) {
   app.add_option("--timeout-s", timeout_s, "give up waiting for attach/detach after this long")
       ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
+  if (as_pid != 0) return runAsPid(as_pid, argv);
 
   std::vector<Plan> plans;
   for (const auto& text : plan_texts) {
@@ -256,6 +339,15 @@ int main(int argc, char** argv) {
     }
     holds.push_back({spec->first, 1, spec->second[0]});
   }
+  std::vector<Plan> busy;  // sleep_ms holds microseconds here
+  for (const auto& text : busy_texts) {
+    const auto spec = parseSpec(text, ':', 1);
+    if (!spec || spec->second[0] < 0) {
+      std::cerr << "bad --busy '" << text << "': want KEY:US\n";
+      return 2;
+    }
+    busy.push_back({spec->first, 0, spec->second[0]});
+  }
 
   if (backend) probemon::detail::registerWaitCounterBackend(std::make_unique<IgnoringFactory>());
   std::vector<std::unique_ptr<probemon::DynamicCounter>> counters;
@@ -273,11 +365,18 @@ int main(int argc, char** argv) {
       std::cerr << "fork failed\n";
       return 3;
     }
-    if (child > 0) {
-      int status = 0;
-      if (::waitpid(child, &status, 0) != child) return 3;
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
+    if (child > 0) return statusOf(child);
+  }
+  std::atomic<bool> busy_over{false};
+  std::vector<std::jthread> busy_threads;
+  for (const auto& b : busy) {
+    busy_threads.emplace_back([&busy_over, b] {
+      probemon::WaitCounterHandle handle(b.key);
+      while (!busy_over.load(std::memory_order_relaxed)) {
+        auto guard = handle.start();
+        std::this_thread::sleep_for(std::chrono::microseconds(b.sleep_ms));
+      }
+    });
   }
   std::vector<probemon::WaitCounterHandle::WaitGuard> early;
   for (const auto& key : early_keys) early.push_back(probemon::WaitCounterHandle(key).start());
@@ -297,11 +396,7 @@ int main(int argc, char** argv) {
     say("attached");
   }
   if (await_go) {
-    std::string line;
-    if (!std::getline(std::cin, line)) {
-      std::cerr << "stdin closed before the go line\n";
-      return 3;
-    }
+    if (!readLine("the go line")) return 3;
     say("go");
   }
   early.clear();
@@ -345,9 +440,23 @@ int main(int argc, char** argv) {
       });
     }
     workers.clear();
+    if (!leave_open_key.empty()) {
+      // Leaked: to the library this wait is open until the process ends.
+      // NOLINTNEXTLINE(cppcoreguidelines-owning-memory): leaked on purpose
+      new probemon::WaitCounterHandle::WaitGuard(
+          probemon::WaitCounterHandle(leave_open_key).start());
+      say("left open key=" + leave_open_key + " tid=" + std::to_string(::syscall(SYS_gettid)));
+    }
+    busy_over = true;
+    busy_threads.clear();
     counters.clear();
   }
   say("done");
+  if (!exec_args.empty()) {
+    say("exec");
+    if (!readLine("the exec line")) return 3;
+    return execSelf(argv[0], exec_args);
+  }
 
   if (await_detach) {
     const bool detached = waitFor(

@@ -28,6 +28,8 @@ std::unique_ptr<Subprocess> startWorkload(const std::string& binary,
   return workload;
 }
 
+std::string pidOf(const Subprocess& process) { return std::to_string(process.pid()); }
+
 void sendGo(Subprocess& workload) {
   workload.writeStdin("go\n");
   EXPECT_TRUE(workload.waitForLine(std::regex("^go$"), 10s)) << workload.err();

@@ -31,6 +31,9 @@ std::unique_ptr<Subprocess> startWorkload(const std::string& binary,
 // Lets a workload started with --await-go run.
 void sendGo(Subprocess& workload);
 
+// The pid of `process`, as the tool's -p takes it.
+std::string pidOf(const Subprocess& process);
+
 // Every stdout line that is a JSON object, parsed.
 std::vector<nlohmann::json> jsonLines(const std::string& out);
 

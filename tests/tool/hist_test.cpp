@@ -64,7 +64,8 @@ TEST_P(HistTest, CountsAndBucketsAreExactAndEndWithTheTarget) {
   const auto& doc = docs[0];
   EXPECT_EQ(doc["end"], "target exited");
   EXPECT_EQ(doc["unit"], "usecs");
-  EXPECT_EQ(doc["dropped"], (nlohmann::json{{"waits", 0}, {"names", 0}, {"missed", 0}}));
+  EXPECT_EQ(doc["dropped"],
+            (nlohmann::json{{"waits", 0}, {"names", 0}, {"images", 0}, {"missed", 0}}));
   ASSERT_EQ(doc["keys"].size(), 2U) << doc.dump();
   expectKey(doc["keys"], "test.fast", 50, 1'000'000);
   expectKey(doc["keys"], "test.slow", 6, 20'000'000);

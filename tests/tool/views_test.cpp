@@ -13,8 +13,6 @@
 namespace probemon::test {
 namespace {
 
-std::string pidOf(const Subprocess& process) { return std::to_string(process.pid()); }
-
 // hist and trace --min-ms 0 attached together (two tools at once): every
 // wait trace reports falls in the bucket hist counted it in.
 // Each unit: (name, ns per unit).
@@ -129,7 +127,7 @@ TEST(InflightTest, ShowsAHeldWaitWithItsThread) {
   EXPECT_EQ(wait["tid"], std::stoi(tid));
   EXPECT_EQ(wait["pid"], workload->pid());
   EXPECT_GE(wait["age_ns"].get<std::uint64_t>(), 300'000'000U);
-  EXPECT_EQ(refresh["dropped"]["evicted"], 0);
+  EXPECT_EQ(refresh["dropped"]["waits"], 0);
   tool->signal(SIGINT);
   EXPECT_EQ(tool->wait(10s), 0) << tool->out();
 }

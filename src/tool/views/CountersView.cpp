@@ -42,7 +42,7 @@ void show(const CounterValues& values, const Options& options) {
   print("{}\n{:<7} {:<8} {:>20} {:>8} {:>5} {:>5}  {}\n", clockTime(), "PID", "KIND", "VALUE",
         "SAMPLES", "REG", "UNREG", "KEY");
   for (const auto& c : counters) {
-    print("{:<7} {:<8} {:>20} {:>8} {:>5} {:>5}  {}\n", c.key.pid, kindName(c.counter.kind),
+    print("{:<7} {:<8} {:>20} {:>8} {:>5} {:>5}  {}\n", processOf(c.key), kindName(c.counter.kind),
           c.counter.samples != 0 ? std::to_string(c.counter.value) : "-", c.counter.samples,
           c.counter.registered, c.counter.unregistered, c.name.shown());
   }

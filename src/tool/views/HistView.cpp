@@ -31,7 +31,7 @@ void printHistograms(const LatencyHistograms& latency, const Options& options, c
   if (end == nullptr) print("{}\n", clockTime());
   if (keys.empty()) print("no waits seen\n");
   for (const auto& k : keys) {
-    print("\nkey = {}  pid {}\n", k.name.shown(), k.key.pid);
+    print("\nkey = {}  pid {}\n", k.name.shown(), processOf(k.key));
     writeText(log2HistText(k.hist, unit));
     print("count {}  sum {}  min {}  max {}  p50 {}  p90 {}  p99 {}\n", k.hist.count,
           formatNs(k.hist.sum_ns), formatNs(k.hist.min_ns), formatNs(k.hist.max_ns),

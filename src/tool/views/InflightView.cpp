@@ -28,8 +28,8 @@ void show(const OpenWaits& waits, const Options& options) {
   print("{}  {} waits open for at least {} ms\n", clockTime(), open.size(), options.min_ms);
   if (!open.empty()) print("{:<7} {:<7} {:>12}  {}\n", "PID", "TID", "AGE(ms)", "KEY");
   for (const auto& w : open) {
-    print("{:<7} {:<7} {:>12.1f}  {}\n", w.key.pid, w.tid, static_cast<double>(w.age_ns) / 1e6,
-          w.name.shown());
+    print("{:<7} {:<7} {:>12.1f}  {}\n", processOf(w.key), w.tid,
+          static_cast<double>(w.age_ns) / 1e6, w.name.shown());
   }
   endTextRefresh(dropped);
 }

@@ -79,7 +79,7 @@ class Top {
         return row.recent.count == 0 ? std::string("-")
                                      : formatNs(row.recent.percentileNs(p, kUnit));
       };
-      print("{:<7} {:>9} {:>10.1f} {:>10} {:>10} {:>10} {:>10}  {}\n", row.key.key.pid,
+      print("{:<7} {:>9} {:>10.1f} {:>10} {:>10} {:>10} {:>10}  {}\n", processOf(row.key.key),
             row.recent.count, static_cast<double>(row.recent.count) / elapsed_s, recent(0.50),
             recent(0.99), formatNs(row.key.hist.max_ns), row.key.hist.count, row.key.name.shown());
     }

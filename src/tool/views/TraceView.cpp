@@ -37,7 +37,7 @@ class Trace {
                                    {"duration_ns", e.duration_ns}});
       emitJson(record);
     } else {
-      print("{:<8}  {:<7} {:<7} {:>12.3f}  {}\n", clockTime(), e.pid, e.tid,
+      print("{:<8}  {:<7} {:<7} {:>12.3f}  {}\n", clockTime(), processOf(key), e.tid,
             static_cast<double>(e.duration_ns) / 1e6, name.shown());
       flushOutput();
     }
