@@ -53,4 +53,6 @@ std::vector<Drop> OpenWaits::drops() const {
         fmt::format("open waits evicted: more open at once than --max-waits {}", max_waits_)}});
 }
 
+void OpenWaits::forget(std::uint32_t pid) const { program_.forget(pid, {program_->maps.waits}); }
+
 }  // namespace probemon::tool

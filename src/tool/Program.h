@@ -25,6 +25,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <vector>
 
@@ -32,6 +33,7 @@
 #include "CanTrace.h"
 #include "Drops.h"
 #include "KeyNames.h"
+#include "MapReaders.h"
 
 namespace probemon::tool {
 
@@ -67,6 +69,14 @@ class Program {
   void attach(bpf_program* handler, const char* probe) { attachment_.attach(handler, probe); }
 
   const KeyNames& names() const { return names_; }
+
+  // Deletes what process `pid` left in `maps` (hashes keyed by pm_key or
+  // pm_wait_key) and its key names, once it has exited, so its keys make
+  // room for those of other processes (serve --path).
+  void forget(std::uint32_t pid, std::initializer_list<bpf_map*> maps) const {
+    for (bpf_map* map : maps) deleteEntriesOfProcess(bpf_map__fd(map), bpf_map__key_size(map), pid);
+    names_.forget(pid);
+  }
 
   // The program's own drops, then names and missed.
   std::vector<Drop> drops(std::vector<Drop> own) const {
