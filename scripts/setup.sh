@@ -11,6 +11,9 @@ packages=(
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
   systemtap-sdt-dev bpftrace linux-perf gdb
   libgtest-dev libbenchmark-dev libcli11-dev libfmt-dev nlohmann-json3-dev
+  prometheus-cpp-dev libcivetweb-dev          # probemon serve: exposition, HTTP server
+  prometheus python3-prometheus-client        # serve's tests: a real Prometheus, promtool, parsers
+  systemd                                     # serve's tests: systemd-analyze verify of its unit
 )
 
 missing=()
