@@ -280,6 +280,7 @@ int main(int argc, char** argv) try {
     return 1;
   }
   std::vector<probemon::WaitCounterHandle> handles;
+  handles.reserve(static_cast<std::size_t>(keys));
   for (int key = 0; key < keys; ++key) handles.emplace_back(fmt::format("bench.serve.key.{}", key));
   attached(tool, handles, scrapes, cpu_seconds);
   perWait(tool, rounds, waits);

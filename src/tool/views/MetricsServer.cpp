@@ -59,7 +59,7 @@ MetricsServer::MetricsServer(const std::string& listen, const prometheus::Collec
   callbacks.log_message = &MetricsServer::onLog;
   mg_init_data init{&callbacks, this, options};
   char error_text[256] = "";
-  mg_error_data error{0, error_text, sizeof(error_text)};
+  mg_error_data error{nullptr, error_text, sizeof(error_text)};
   context_.reset(mg_start2(&init, &error));
   if (!context_) {
     mg_exit_library();
