@@ -64,7 +64,9 @@ ServeMetrics::ServeMetrics(const Session& session, const LatencyHistograms& late
 }
 
 ServeMetrics::Series ServeMetrics::seriesOf(const pm_key& key, const KeyName& name) const {
-  return {labelValue(name.shown()), per_pid_ ? key.pid : 0};
+  // The name's own bytes, not shown() (the tables' form, which may escape
+  // for a terminal): the serializer escapes label values for Prometheus.
+  return {labelValue(name.truncated ? name.name + "..." : name.name), per_pid_ ? key.pid : 0};
 }
 
 std::map<ServeMetrics::Series, Histogram> ServeMetrics::histograms(
