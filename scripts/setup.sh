@@ -12,6 +12,9 @@ packages=(
   systemtap-sdt-dev bpftrace linux-perf gdb
   libgtest-dev libbenchmark-dev libcli11-dev libfmt-dev nlohmann-json3-dev
   python3 python3-dev python3-pytest
+  prometheus-cpp-dev libcivetweb-dev          # probemon serve: exposition, HTTP server
+  prometheus python3-prometheus-client        # serve's tests: a real Prometheus, promtool, parsers
+  systemd                                     # serve's tests: systemd-analyze verify of its unit
 )
 
 missing=()

@@ -13,12 +13,7 @@
 //
 //   probemon-bench-attach --tool build/src/tool/probemon [--rounds 7] [--waits 200000]
 #include <bpf/libbpf.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <spawn.h>
-#include <sys/resource.h>
 #include <sys/sdt.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -36,26 +31,15 @@
 #include <CLI/CLI.hpp>
 
 #include "Target.h"
+#include "ToolProcess.h"
 #include "empty.skel.h"
-
-extern char** environ;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
-
-template <typename Body>
-double nsPerIteration(long iterations, Body body) {
-  const auto start = Clock::now();
-  for (long i = 0; i < iterations; ++i) body();
-  return std::chrono::duration<double, std::nano>(Clock::now() - start).count() /
-         static_cast<double>(iterations);
-}
+using probemon::bench::Clock;
+using probemon::bench::median;
+using probemon::bench::nsPerIteration;
+using probemon::bench::ToolProcess;
 
 __attribute__((noinline)) void bareProbe() { STAP_PROBE(probemon_bench, bare); }
 
@@ -85,64 +69,6 @@ double withEmptyProgram(const std::string& path, const char* provider, const cha
 }
 
 void oneWait(probemon::WaitCounterHandle& handle) { auto guard = handle.start(); }
-
-// The tool as a child process: stdout to /dev/null, stderr on a pipe so we
-// see its "Tracing" line.
-class Tool {
- public:
-  explicit Tool(const std::vector<std::string>& args) {
-    int pipe_fds[2];
-    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
-    std::vector<char*> argv;
-    for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-    started_ = Clock::now();
-    if (::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) {
-      throw std::runtime_error("cannot start " + args[0]);
-    }
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(pipe_fds[1]);
-    err_ = pipe_fds[0];
-  }
-  ~Tool() {
-    if (pid_ > 0) finish(SIGKILL);
-    ::close(err_);
-  }
-
-  // Milliseconds from spawn to the "Tracing" line.
-  double waitAttached() {
-    std::string seen;
-    char buffer[512];
-    while (seen.find("Tracing") == std::string::npos) {
-      pollfd fd{err_, POLLIN, 0};
-      if (::poll(&fd, 1, 10000) <= 0) throw std::runtime_error("the tool did not attach");
-      const ssize_t n = ::read(err_, buffer, sizeof(buffer));
-      if (n <= 0) throw std::runtime_error("the tool failed: " + seen);
-      seen.append(buffer, static_cast<std::size_t>(n));
-    }
-    return std::chrono::duration<double, std::milli>(Clock::now() - started_).count();
-  }
-
-  // Stops it (signal 0: let it end by itself) and returns its CPU seconds.
-  double finish(int signo) {
-    if (signo != 0) ::kill(pid_, signo);
-    int status = 0;
-    rusage usage{};
-    ::wait4(pid_, &status, 0, &usage);
-    pid_ = -1;
-    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-           static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int err_ = -1;
-  Clock::time_point started_;
-};
 
 void run(const std::string& tool, int rounds, long waits, double top_seconds);
 
@@ -189,7 +115,7 @@ void run(const std::string& tool, int rounds, long waits, double top_seconds) {
         withEmptyProgram(library, "probemon", "wait__done", waits, [&] { oneWait(handle); }));
 
     // probemon hist attached to this process.
-    Tool hist({tool, "hist", "-p", self});
+    ToolProcess hist({tool, "hist", "-p", self});
     attach_ms.push_back(hist.waitAttached());
     attached.push_back(nsPerIteration(waits, [&] { oneWait(handle); }));
     hist.finish(SIGINT);
@@ -205,7 +131,7 @@ void run(const std::string& tool, int rounds, long waits, double top_seconds) {
       std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
   });
-  Tool top(
+  ToolProcess top(
       {tool, "top", "-p", self, "--interval", "1", "--duration", fmt::format("{}", top_seconds)});
   top.waitAttached();
   const auto top_start = Clock::now();

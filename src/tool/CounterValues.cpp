@@ -33,4 +33,8 @@ std::vector<Drop> CounterValues::drops() const {
         fmt::format("counter events not recorded: more keys than --max-keys {}", max_keys_)}});
 }
 
+void CounterValues::forget(std::uint32_t pid) const {
+  program_.forget(pid, {program_->maps.counters});
+}
+
 }  // namespace probemon::tool

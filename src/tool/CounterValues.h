@@ -30,6 +30,8 @@ class CounterValues {
   // The counters of the keys the filter selects, by pid and name.
   std::vector<CounterValue> read() const;
   std::vector<Drop> drops() const;
+  // Frees the entries of process `pid`, which has exited (Program::forget).
+  void forget(std::uint32_t pid) const;
 
  private:
   const std::uint32_t max_keys_;

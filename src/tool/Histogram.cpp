@@ -19,6 +19,18 @@ int lastUsedSlot(const Histogram& hist) {
   return -1;
 }
 
+// Histogram or pm_hist into `into`.
+template <typename Part>
+void mergeInto(Histogram& into, const Part& part) {
+  for (std::size_t i = 0; i < into.slots.size(); ++i) into.slots[i] += part.slots[i];
+  if (part.count == 0) return;
+  const std::uint64_t part_min = part.min_ns, part_max = part.max_ns;
+  into.min_ns = into.count == 0 ? part_min : std::min(into.min_ns, part_min);
+  into.max_ns = std::max(into.max_ns, part_max);
+  into.count += part.count;
+  into.sum_ns += part.sum_ns;
+}
+
 }  // namespace
 
 Unit unitNamed(const std::string& name) {
@@ -28,15 +40,8 @@ Unit unitNamed(const std::string& name) {
   throw usageError("--units must be nsecs, usecs or msecs");
 }
 
-void Histogram::merge(const pm_hist& part) {
-  for (std::size_t i = 0; i < slots.size(); ++i) slots[i] += part.slots[i];
-  if (part.count == 0) return;
-  const std::uint64_t part_min = part.min_ns, part_max = part.max_ns;
-  min_ns = count == 0 ? part_min : std::min(min_ns, part_min);
-  max_ns = std::max(max_ns, part_max);
-  count += part.count;
-  sum_ns += part.sum_ns;
-}
+void Histogram::merge(const pm_hist& part) { mergeInto(*this, part); }
+void Histogram::merge(const Histogram& other) { mergeInto(*this, other); }
 
 Histogram Histogram::since(const Histogram& earlier) const {
   Histogram delta = *this;

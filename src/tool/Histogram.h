@@ -30,6 +30,8 @@ struct Histogram {
 
   // Adds one CPU's share.
   void merge(const pm_hist& part);
+  // Adds another histogram of the same unit (e.g. of another process).
+  void merge(const Histogram& other);
   // The waits added since `earlier` (a snapshot of the same histogram); min
   // and max stay those of all time, as a delta cannot recover them.
   Histogram since(const Histogram& earlier) const;

@@ -54,4 +54,10 @@ std::vector<pm_key> KeyNames::keys() const {
   return keys;
 }
 
+void KeyNames::forget(std::uint32_t pid) const {
+  std::lock_guard lock(mu_);
+  deleteEntriesOfProcess(fd_, sizeof(pm_key), pid);
+  std::erase_if(known_, [pid](const auto& entry) { return entry.first.pid == pid; });
+}
+
 }  // namespace probemon::tool

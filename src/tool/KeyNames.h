@@ -55,6 +55,8 @@ class KeyNames {
   std::optional<KeyName> shown(const pm_key& key) const;
   // Every key with a name, e.g. to find the used slots of an array.
   std::vector<pm_key> keys() const;
+  // Drops the names of process `pid`, read and cached, once it has exited.
+  void forget(std::uint32_t pid) const;
 
  private:
   KeyName lookup(const pm_key& key) const;

@@ -53,4 +53,9 @@ std::vector<Drop> LatencyHistograms::drops() const {
         fmt::format("waits not counted: more keys than --max-keys {}", max_keys_)}});
 }
 
+void LatencyHistograms::forget(std::uint32_t pid) const {
+  // With -p the array holds the one target's keys, read by their names.
+  if (!program_->rodata->one_process) program_.forget(pid, {program_->maps.hists});
+}
+
 }  // namespace probemon::tool

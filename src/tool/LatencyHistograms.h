@@ -32,6 +32,9 @@ class LatencyHistograms {
   // name.
   std::vector<KeyHist> histograms() const;
   std::vector<Drop> drops() const;
+  // Frees the entries of process `pid`, which has exited (Program::forget);
+  // --path only: with -p nothing is freed.
+  void forget(std::uint32_t pid) const;
 
  private:
   const std::uint32_t max_keys_;

@@ -3,6 +3,8 @@
 
 #include <bpf/libbpf.h>
 
+#include <cstring>
+
 namespace probemon::tool {
 
 bool readHistogram(int fd, const void* key, Histogram& hist) {
@@ -23,6 +25,20 @@ std::vector<std::pair<pm_key, Histogram>> readHistograms(int fd) {
     if (readHistogram(fd, &key, hist)) result.emplace_back(key, hist);
   });
   return result;
+}
+
+void deleteEntriesOfProcess(int fd, std::size_t key_size, std::uint32_t pid) {
+  // Collected first: deleting the key an iteration stands on restarts it.
+  std::vector<std::uint8_t> keys, key(key_size), next(key_size);
+  const void* previous = nullptr;
+  while (bpf_map_get_next_key(fd, previous, next.data()) == 0) {
+    std::uint32_t key_pid = 0;
+    std::memcpy(&key_pid, next.data(), sizeof(key_pid));
+    if (key_pid == pid) keys.insert(keys.end(), next.begin(), next.end());
+    key.swap(next);
+    previous = key.data();
+  }
+  for (std::size_t at = 0; at < keys.size(); at += key_size) bpf_map_delete_elem(fd, &keys[at]);
 }
 
 }  // namespace probemon::tool

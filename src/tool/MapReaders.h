@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Reading the BPF maps the programs share with user space: every entry of a
-// map, and the per-CPU histograms summed over CPUs.
+// map, and the per-CPU histograms summed over CPUs; and clearing the entries
+// of a process that has exited.
 #pragma once
 
 #include <bpf/bpf.h>
 
+#include <cstddef>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -41,5 +44,10 @@ std::vector<std::pair<pm_key, Histogram>> readHistograms(int fd);
 // One entry of a per-CPU pm_hist map (key: pm_key or a u32 index), summed
 // over CPUs; false if there is none.
 bool readHistogram(int fd, const void* key, Histogram& hist);
+
+// Deletes every entry of process `pid` from a hash map whose key (of
+// `key_size` bytes) starts with the pid as a u32, as pm_key and pm_wait_key
+// do.
+void deleteEntriesOfProcess(int fd, std::size_t key_size, std::uint32_t pid);
 
 }  // namespace probemon::tool

@@ -79,4 +79,6 @@ std::vector<Drop> OpenWaits::drops() const {
         fmt::format("waits not tracked: more open at once than --max-waits {}", max_waits_)}});
 }
 
+void OpenWaits::forget(std::uint32_t pid) const { program_.forget(pid, {program_->maps.waits}); }
+
 }  // namespace probemon::tool

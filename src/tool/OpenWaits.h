@@ -44,6 +44,8 @@ class OpenWaits {
   // oldest first. Drops those of images that are gone from the map.
   std::vector<OpenWait> openFor(std::uint64_t min_age_ns) const;
   std::vector<Drop> drops() const;
+  // Frees the entries of process `pid`, which has exited (Program::forget).
+  void forget(std::uint32_t pid) const;
 
  private:
   const std::uint32_t max_waits_;

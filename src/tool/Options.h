@@ -17,6 +17,9 @@ namespace probemon::tool {
 inline constexpr std::uint32_t kDefaultMaxKeys = 4096;
 inline constexpr std::uint32_t kDefaultMaxWaits = 16384;
 inline constexpr std::uint32_t kDefaultRingbufKb = 1024;
+// serve: loopback only unless told. The exporters' port range 9100-9999 is
+// fully allocated; this one is ours by choice, not by registration.
+inline constexpr const char* kDefaultListen = "127.0.0.1:9477";
 
 struct Options {
   TargetSpec target;                           // -p PID or --path FILE
@@ -32,6 +35,9 @@ struct Options {
   std::string output;                          // trace --format chrome: file, default stdout
   std::uint32_t max_waits = kDefaultMaxWaits;  // inflight --max-waits: open waits tracked
   std::uint32_t ringbuf_kb = kDefaultRingbufKb;  // trace --ringbuf-kb
+  std::string listen = kDefaultListen;           // serve --listen: IPV4:PORT
+  bool per_pid = false;                          // serve --per-pid: a pid label on every key
+  bool inflight = false;                         // serve --inflight: open waits per key
 };
 
 }  // namespace probemon::tool

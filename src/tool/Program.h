@@ -29,6 +29,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -37,6 +38,7 @@
 #include "CanTrace.h"
 #include "Drops.h"
 #include "KeyNames.h"
+#include "MapReaders.h"
 #include "Session.h"
 
 namespace probemon::tool {
@@ -94,6 +96,14 @@ class Program {
       return __atomic_load_n(&skel_->bss->target_generation, __ATOMIC_RELAXED);
     }
     return generationIn(bpf_map__fd(skel_->maps.generations), pid);
+  }
+
+  // Deletes what process `pid` left in `maps` (hashes keyed by pm_key or
+  // pm_wait_key) and its key names, once it has exited, so its keys make
+  // room for those of other processes (serve --path).
+  void forget(std::uint32_t pid, std::initializer_list<bpf_map*> maps) const {
+    for (bpf_map* map : maps) deleteEntriesOfProcess(bpf_map__fd(map), bpf_map__key_size(map), pid);
+    names_.forget(pid);
   }
 
   // The program's own drops, then names, images and missed.

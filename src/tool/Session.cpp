@@ -70,7 +70,7 @@ void Session::run(const Display& display) {
   std::fprintf(stderr, "Tracing probemon %s in %s... Hit Ctrl-C to end.\n", display.what,
                target_.describe().c_str());
   if (display.announced) display.announced();
-  const char* end = loop(display.every_s, display.render);
+  const char* end = loop(display);
   // Last attached, first detached, as within each Attachment.
   for (auto attachment = attachments_.rbegin(); attachment != attachments_.rend(); ++attachment) {
     (*attachment)->detach();
@@ -78,13 +78,13 @@ void Session::run(const Display& display) {
   display.render(end);
 }
 
-const char* Session::loop(double every_s, const std::function<void(const char*)>& render) {
+const char* Session::loop(const Display& display) {
   using Clock = std::chrono::steady_clock;
   const bool bounded = duration_s_ > 0;
   const auto deadline =
       Clock::now() + std::chrono::duration_cast<Clock::duration>(
                          std::chrono::duration<double>(bounded ? duration_s_ : 0));
-  const Fd timer = tickTimer(every_s);
+  const Fd timer = tickTimer(display.every_s);
   enum { kSignal, kPid, kTimer, kWatched };
   // poll() ignores entries whose fd is negative.
   pollfd fds[] = {{signal_fd_.get(), POLLIN, 0},
@@ -104,10 +104,14 @@ const char* Session::loop(double every_s, const std::function<void(const char*)>
     }
     if (fds[kWatched].revents & POLLIN) on_watched_();
     if (fds[kSignal].revents & POLLIN) return "interrupted";
-    if (fds[kPid].revents & POLLIN) return "target exited";
+    if (fds[kPid].revents & POLLIN) {
+      if (!display.target_exited) return "target exited";
+      display.target_exited();
+      fds[kPid].fd = -1;  // stays readable: poll it no more
+    }
     if (fds[kTimer].revents & POLLIN) {
       std::uint64_t expirations = 0;
-      if (::read(timer.get(), &expirations, sizeof(expirations)) > 0) render(nullptr);
+      if (::read(timer.get(), &expirations, sizeof(expirations)) > 0) display.render(nullptr);
     }
   }
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // One run of a view: its target, the BPF programs attached to it, and how
 // long it lasts: until Ctrl-C or SIGTERM, --duration, or the -p target's
-// exit, with a rendering every --interval and, for trace, a file descriptor
-// (the ring buffer) served when it is readable. One poll(2) loop over a
-// signalfd, the target's pidfd and a timerfd, for every view.
+// exit (unless the view outlives it, as serve does), with a rendering every
+// --interval and, for trace, a file descriptor (the ring buffer) served when
+// it is readable. One poll(2) loop over a signalfd, the target's pidfd and a
+// timerfd, for every view.
 //
 //   Session session(options.target, options.duration_s);
 //   LatencyHistograms latency(session, ...);   // loads and attaches (Program.h)
@@ -47,6 +48,10 @@ class Session {
     // program detached, with why: "interrupted", "duration over" or
     // "target exited".
     std::function<void(const char* end)> render;
+    // If set, the -p target's exit does not end the run: this is called
+    // once, and the run goes on until a signal or --duration (serve keeps
+    // serving what it gathered).
+    std::function<void()> target_exited = {};
   };
 
   // Says on stderr that every probe is attached, runs until the end,
@@ -57,7 +62,7 @@ class Session {
  private:
   friend class Attachment;  // (un)registers itself, to be detached by run()
 
-  const char* loop(double every_s, const std::function<void(const char*)>& render);
+  const char* loop(const Display& display);
 
   const Target target_;
   const double duration_s_;

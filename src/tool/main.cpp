@@ -68,6 +68,17 @@ const Subcommand kSubcommands[] = {
      }},
     {"counters", "DynamicCounter values and registrations", probemon::tool::runCounters,
      kTracing | kInterval, "refresh every S seconds (default 1)", nullptr},
+    {"serve", "serve /metrics to Prometheus until SIGTERM", probemon::tool::runServe, kTracing,
+     nullptr,
+     [](CLI::App& sub, Options& o) {
+       sub.add_option("--listen", o.listen, "IPV4:PORT to serve /metrics on")
+           ->capture_default_str();
+       sub.add_flag("--per-pid", o.per_pid, "a pid label on every key's series");
+       sub.add_flag("--inflight", o.inflight,
+                    "also open waits per key and the age of the oldest (costs a probe per wait)");
+       sub.add_option("--max-waits", o.max_waits, "with --inflight: open waits tracked at once")
+           ->check(CLI::Range(1U, 1U << 24));
+     }},
 };
 
 void addOptions(CLI::App& sub, const Subcommand& command, Options& o) {

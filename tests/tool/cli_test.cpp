@@ -38,6 +38,12 @@ TEST(CliTest, UsageErrorsExitTwo) {
   expectError(tool({"trace", "-p", "1", "-o", "x.json"}), 2, "--output goes with --format chrome");
   expectError(tool({"trace", "-p", "1", "--ringbuf-kb", "1000"}), 2, "power of 2");
   expectError(tool({"top", "-p", "1", "--interval", "0"}), 2, "interval");
+  for (const char* listen : {"nonsense", "127.0.0.1", "127.0.0.1:", "127.0.0.1:70000",
+                             "localhost:9477", "[::1]:9477", "300.1.1.1:9477", "127.0.0.1:9x"}) {
+    expectError(tool({"serve", "-p", "1", "--listen", listen}), 2,
+                "--listen '[^']*': give IPV4:PORT, e.g. 127.0.0.1:9477");
+  }
+  expectError(tool({"serve", "-p", "1", "--json"}), 2, "serve has no --json");
 }
 
 TEST(CliTest, HelpExitsZero) {
@@ -70,8 +76,10 @@ TEST(CliTest, AThreadIdIsNotAProcess) {
 
 TEST(CliTest, AProcessWithoutProbes) {
   Subprocess sleeper({"/bin/sleep", "30"});
-  expectError(tool({"hist", "-p", std::to_string(sleeper.pid())}), 1,
-              "process \\d+ has no probemon probes: link it with libprobemon");
+  for (const char* view : {"hist", "serve"}) {
+    expectError(tool({view, "-p", std::to_string(sleeper.pid())}), 1,
+                "process \\d+ has no probemon probes: link it with libprobemon");
+  }
 }
 
 TEST(CliTest, AFileThatIsNotElfOrMissing) {
@@ -83,13 +91,16 @@ TEST(CliTest, AFileThatIsNotElfOrMissing) {
 }
 
 TEST(CliTest, NotRootOrWithoutCapabilities) {
-  std::vector<std::string> args = {PROBEMON_TOOL, "hist", "--path", WORKLOAD_STATIC};
-  if (::geteuid() == 0) {
-    // Root with an empty capability bounding set: no CAP_BPF, no CAP_PERFMON,
-    // whatever the permissions of the build tree (a user might not reach it).
-    args.insert(args.begin(), {"/usr/bin/setpriv", "--bounding-set=-all", "--inh-caps=-all"});
+  for (const char* view : {"hist", "serve"}) {
+    std::vector<std::string> args = {PROBEMON_TOOL, view, "--path", WORKLOAD_STATIC};
+    if (::geteuid() == 0) {
+      // Root with an empty capability bounding set: no CAP_BPF, no
+      // CAP_PERFMON, whatever the permissions of the build tree (a user
+      // might not reach it).
+      args.insert(args.begin(), {"/usr/bin/setpriv", "--bounding-set=-all", "--inh-caps=-all"});
+    }
+    expectError(run(args, 30s), 1, "needs root \\(or CAP_BPF and CAP_PERFMON\\): run it with sudo");
   }
-  expectError(run(args, 30s), 1, "needs root \\(or CAP_BPF and CAP_PERFMON\\): run it with sudo");
 }
 
 TEST(ListTest, ProbesInLibraryAndStaticExecutable) {

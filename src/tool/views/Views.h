@@ -14,6 +14,7 @@ void runTop(const Options& options);
 void runInflight(const Options& options);
 void runTrace(const Options& options);
 void runCounters(const Options& options);
+void runServe(const Options& options);
 
 // --interval for the live views, which refresh every second unless told.
 inline double refreshInterval(const Options& options) { return options.interval_s.value_or(1.0); }
