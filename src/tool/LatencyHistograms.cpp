@@ -54,8 +54,8 @@ std::vector<Drop> LatencyHistograms::drops() const {
 }
 
 void LatencyHistograms::forget(std::uint32_t pid) const {
-  // With -p the array holds the one target's keys, read by their names.
-  if (!program_->rodata->one_process) program_.forget(pid, {program_->maps.hists});
+  // Only --path follows processes that exit; -p keeps its one target's keys.
+  if (program_->rodata->target_pid == 0) program_.forget(pid, {program_->maps.hists});
 }
 
 }  // namespace probemon::tool

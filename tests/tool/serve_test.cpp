@@ -25,8 +25,6 @@
 namespace probemon::test {
 namespace {
 
-std::string pidOf(const Subprocess& process) { return std::to_string(process.pid()); }
-
 std::string series(const std::string& name, const std::string& key, const std::string& more = "") {
   return name + "{key=\"" + key + "\"" + more + "}";
 }
