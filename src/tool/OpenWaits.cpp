@@ -75,7 +75,7 @@ std::vector<OpenWait> OpenWaits::openFor(std::uint64_t min_age_ns) const {
 
 std::vector<Drop> OpenWaits::drops() const {
   return program_.drops(
-      {{"waits", program_->bss->waits_untracked,
+      {{"untracked", program_->bss->waits_untracked,
         fmt::format("waits not tracked: more open at once than --max-waits {}", max_waits_)}});
 }
 

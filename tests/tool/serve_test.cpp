@@ -347,7 +347,7 @@ TEST(ServeTest, InflightShowsAWaitHeldOpenUntilItsProcessIsGone) {
   const Samples later = scrapeUntil(
       serve.port, [&](const Samples& s) { return valueOf(s, age) > valueOf(first, age); });
   EXPECT_GT(valueOf(later, age), valueOf(first, age));
-  EXPECT_EQ(valueOf(later, "probemon_dropped_total{reason=\"evicted\"}"), 0);
+  EXPECT_EQ(valueOf(later, "probemon_dropped_total{reason=\"untracked\"}"), 0);
 
   workload->signal(SIGKILL);
   workload->wait(10s);

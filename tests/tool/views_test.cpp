@@ -127,7 +127,7 @@ TEST(InflightTest, ShowsAHeldWaitWithItsThread) {
   EXPECT_EQ(wait["tid"], std::stoi(tid));
   EXPECT_EQ(wait["pid"], workload->pid());
   EXPECT_GE(wait["age_ns"].get<std::uint64_t>(), 300'000'000U);
-  EXPECT_EQ(refresh["dropped"]["waits"], 0);
+  EXPECT_EQ(refresh["dropped"]["untracked"], 0);
   tool->signal(SIGINT);
   EXPECT_EQ(tool->wait(10s), 0) << tool->out();
 }
