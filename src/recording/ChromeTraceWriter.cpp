@@ -9,7 +9,7 @@
 
 #include <sys/stat.h>
 
-#include "JsonString.h"
+#include "escaping/Escaping.h"
 
 namespace probemon::detail {
 namespace {
