@@ -70,10 +70,12 @@ int handle_wait_done(struct pt_regs *ctx)
 			__sync_fetch_and_add(&waits_dropped, 1);
 			return 0;
 		}
-		if (h->count == 0 && !pm_usdt_arg(ctx, spec, 0, &name)) {
-			/* first wait of this key on this CPU */
+		if ((h->count == 0 || pm_names_pending()) && !pm_usdt_arg(ctx, spec, 0, &name)) {
 			key.pid = bpf_get_current_pid_tgid() >> 32;
-			pm_record_key_name(&key, (const char *)name);
+			if (h->count == 0) /* first wait of this key on this CPU */
+				pm_record_key_name(&key, (const char *)name);
+			else /* a name may be waiting to be read again */
+				pm_read_key_name(&key, (const char *)name);
 		}
 		pm_hist_add(h, duration_ns, unit_ns, unit_log2);
 		return 0;
@@ -87,6 +89,8 @@ int handle_wait_done(struct pt_regs *ctx)
 					  &waits_dropped);
 		if (!h)
 			return 0;
+	} else if (pm_names_pending() && !pm_usdt_arg(ctx, spec, 0, &name)) {
+		pm_read_key_name(&key, (const char *)name); /* may be waiting to be read again */
 	}
 	pm_hist_add(h, duration_ns, unit_ns, unit_log2);
 	return 0;

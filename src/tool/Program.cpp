@@ -27,7 +27,9 @@ void skeletonFailed(int err, const char* program, const char* step) {
 std::vector<Drop> withCommonDrops(std::vector<Drop> own, std::uint64_t names_dropped,
                                   std::uint32_t max_keys, unsigned long long missed) {
   own.push_back({"names", names_dropped,
-                 fmt::format("key names not read: more keys than --max-keys {}", max_keys)});
+                 fmt::format("key names not read: more keys than --max-keys {}, or not in the "
+                             "process's memory when first seen (read again later)",
+                             max_keys)});
   own.push_back({"missed", missed,
                  "probe hits the kernel skipped (a BPF program was already running on that CPU)"});
   return own;

@@ -32,6 +32,7 @@
 #include "CanTrace.h"
 #include "Drops.h"
 #include "KeyNames.h"
+#include "MapMemory.h"
 
 namespace probemon::tool {
 
@@ -43,7 +44,8 @@ void setMaxEntries(bpf_map* map, std::uint32_t entries);
 // Throws ToolError for a failed skeleton step (`err`: -errno) with what to do.
 [[noreturn]] void skeletonFailed(int err, const char* program, const char* step);
 
-// `own` followed by the drops of every program.
+// `own` followed by the drops of every program: `names_dropped` counts keys
+// whose name did not fit or could not be read when first seen (keys.bpf.h).
 std::vector<Drop> withCommonDrops(std::vector<Drop> own, std::uint64_t names_dropped,
                                   std::uint32_t max_keys, unsigned long long missed);
 
@@ -70,8 +72,8 @@ class Program {
 
   // The program's own drops, then names and missed.
   std::vector<Drop> drops(std::vector<Drop> own) const {
-    return withCommonDrops(std::move(own), skel_->bss->names_dropped, max_keys_,
-                           attachment_.missedEvents());
+    return withCommonDrops(std::move(own), skel_->bss->names_dropped + skel_->bss->names_unread,
+                           max_keys_, attachment_.missedEvents());
   }
 
  private:
@@ -87,6 +89,7 @@ class Program {
     if (!skel) skeletonFailed(errno != 0 ? -errno : -EINVAL, name, "open");
     setMaxEntries(skel->maps.key_names, max_keys);
     if (configure) configure(*skel);
+    checkMapMemory(skel->obj, name, max_keys);
     if (const int err = Skel::load(skel.get()); err != 0) skeletonFailed(err, name, "load");
     return skel;
   }
