@@ -11,6 +11,7 @@ packages=(
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
   systemtap-sdt-dev bpftrace linux-perf gdb
   libgtest-dev libbenchmark-dev libcli11-dev libfmt-dev nlohmann-json3-dev
+  libfuzzer-14-dev
 )
 
 missing=()
