@@ -54,17 +54,13 @@ class EscapedKeysTest
 TEST_P(EscapedKeysTest, KeyNamesReachTheTerminalEscaped) {
   PROBEMON_REQUIRE_TRACING();
   const auto [view, shown] = GetParam();
-  auto workload = startWorkload(
-      WORKLOAD, {"--await-go", "--plan", kEvilWait + ":3:1", "--hold", kEvilHold + ":1500",
-                 "--counter", kEvilCounter + "=5", "--linger-ms", "1500"});
-  std::vector<std::string> args = {view, "-p", pidOf(*workload)};
-  if (view != std::string("trace")) args.insert(args.end(), {"--interval", "0.2"});
-  auto tool = startTool(args);
-  ASSERT_TRUE(waitAttached(*tool)) << tool->out();
-  sendGo(*workload);
-  ASSERT_EQ(workload->wait(30s), 0) << workload->err();
-  ASSERT_EQ(tool->wait(10s), 0) << tool->out();
-  const std::string& out = tool->out();
+  std::vector<std::string> args;
+  if (view != std::string("trace")) args = {"--interval", "0.2"};
+  const std::string out =
+      viewOfWorkload(view, WORKLOAD,
+                     {"--await-go", "--plan", kEvilWait + ":3:1", "--hold", kEvilHold + ":1500",
+                      "--counter", kEvilCounter + "=5", "--linger-ms", "1500"},
+                     args);
   EXPECT_NE(out.find(*shown), std::string::npos) << out;
   for (const char control : {'\x1b', '\r', '\x07'}) {
     EXPECT_EQ(out.find(control), std::string::npos)
@@ -84,15 +80,10 @@ INSTANTIATE_TEST_SUITE_P(Views, EscapedKeysTest,
 // used to become "k\ufffd"), each byte shown as \xNN.
 TEST(EscapedKeysJsonTest, KeysThatDifferInInvalidBytesStayApart) {
   PROBEMON_REQUIRE_TRACING();
-  auto workload =
-      startWorkload(WORKLOAD, {"--await-go", "--plan", "k\xfe:2:0", "--plan", "k\xff:3:0"});
-  auto tool = startTool({"hist", "-p", pidOf(*workload), "--json"});
-  ASSERT_TRUE(waitAttached(*tool)) << tool->out();
-  sendGo(*workload);
-  ASSERT_EQ(workload->wait(30s), 0) << workload->err();
-  ASSERT_EQ(tool->wait(10s), 0) << tool->out();
-  const auto docs = jsonLines(tool->out());
-  ASSERT_EQ(docs.size(), 1U) << tool->out();
+  const std::string out = viewOfWorkload(
+      "hist", WORKLOAD, {"--await-go", "--plan", "k\xfe:2:0", "--plan", "k\xff:3:0"}, {"--json"});
+  const auto docs = jsonLines(out);
+  ASSERT_EQ(docs.size(), 1U) << out;
   std::map<std::string, std::uint64_t> counts;
   for (const auto& key : docs[0]["keys"]) counts[key["key"]] = key["count"];
   EXPECT_EQ(counts, (std::map<std::string, std::uint64_t>{{R"(k\xfe)", 2}, {R"(k\xff)", 3}}));
@@ -188,17 +179,13 @@ TEST(UnreadableKeyTest, IsCountedAndReadAgainLater) {
 // drop; it counts keys now, and the samples count as counter events lost.
 TEST(CountersDropTest, NamesAreCountedPerKeyNotPerSample) {
   PROBEMON_REQUIRE_TRACING();
-  auto workload =
-      startWorkload(WORKLOAD_STATIC, {"--await-go", "--counter", "test.a=1", "--counter",
-                                      "test.b=2", "--counter", "test.c=3", "--linger-ms", "1500"});
-  auto tool = startTool(
-      {"counters", "-p", pidOf(*workload), "--max-keys", "1", "--interval", "0.2", "--json"});
-  ASSERT_TRUE(waitAttached(*tool)) << tool->out();
-  sendGo(*workload);
-  ASSERT_EQ(workload->wait(30s), 0) << workload->err();
-  ASSERT_EQ(tool->wait(10s), 0) << tool->out();
-  const auto docs = jsonLines(tool->out());
-  ASSERT_FALSE(docs.empty()) << tool->out();
+  const std::string out =
+      viewOfWorkload("counters", WORKLOAD_STATIC,
+                     {"--await-go", "--counter", "test.a=1", "--counter", "test.b=2", "--counter",
+                      "test.c=3", "--linger-ms", "1500"},
+                     {"--max-keys", "1", "--interval", "0.2", "--json"});
+  const auto docs = jsonLines(out);
+  ASSERT_FALSE(docs.empty()) << out;
   const auto& last = docs.back();
   EXPECT_EQ(last["counters"].size(), 1U) << last.dump();
   EXPECT_EQ(last["dropped"]["names"], 0) << last.dump();
