@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -50,18 +51,33 @@ bool parseNote(const char* desc, std::size_t size, int elf_class, UsdtProbe& pro
   return true;
 }
 
-[[noreturn]] void damaged(const std::string& name) {
-  throw ToolError(detail::terminalText(name) + " is a damaged or truncated ELF file (libelf: " +
-                  elf_errmsg(-1) + "): give an intact executable or shared library");
+// `why` by default: libelf's last error.
+[[noreturn]] void damaged(const std::string& name, const std::string& why = {}) {
+  throw ToolError(detail::terminalText(name) + " is a damaged or truncated ELF file (" +
+                  (why.empty() ? std::string("libelf: ") + elf_errmsg(-1) : why) +
+                  "): give an intact executable or shared library");
 }
 
-std::vector<UsdtProbe> probesIn(Elf* elf, const std::string& provider, const std::string& name) {
+// The probes of `provider` in `elf`, an image of `size` bytes.
+std::vector<UsdtProbe> probesIn(Elf* elf, std::uint64_t size, const std::string& provider,
+                                const std::string& name) {
   if (elf == nullptr || elf_kind(elf) != ELF_K_ELF) {
     throw NotElf(detail::terminalText(name) +
                  " is not an ELF file: give an executable or shared library");
   }
   const int elf_class = gelf_getclass(elf);
   if (elf_class != ELFCLASS32 && elf_class != ELFCLASS64) damaged(name);
+  GElf_Ehdr ehdr;
+  if (gelf_getehdr(elf, &ehdr) == nullptr) damaged(name);
+  // libelf reads a section header table that lies past the end of the file
+  // (the file was cut short: the table is at its end) as no sections at
+  // all, which would pass for a file without probes. With e_shnum 0 and
+  // e_shoff set, the count is in the first header, which must be there.
+  const std::uint64_t table =
+      std::uint64_t{ehdr.e_shnum == 0 && ehdr.e_shoff != 0 ? 1U : ehdr.e_shnum} * ehdr.e_shentsize;
+  if (ehdr.e_shoff > size || table > size - ehdr.e_shoff) {
+    damaged(name, "its section headers end past its " + std::to_string(size) + " bytes");
+  }
   std::size_t shstrndx = 0;
   if (elf_getshdrstrndx(elf, &shstrndx) != 0) damaged(name);
   std::vector<UsdtProbe> probes;
@@ -107,16 +123,20 @@ std::vector<UsdtProbe> readUsdtProbes(const std::string& path, const std::string
   if (fd.get() < 0) {
     throw ToolError("cannot open " + detail::terminalText(path) + ": " + std::strerror(errno));
   }
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) {
+    throw ToolError("cannot read " + detail::terminalText(path) + ": " + std::strerror(errno));
+  }
   // Declared after fd, so the Elf handle is released first.
   const ElfPtr elf(elf_begin(fd.get(), ELF_C_READ, nullptr), &elf_end);
-  return probesIn(elf.get(), provider, path);
+  return probesIn(elf.get(), static_cast<std::uint64_t>(st.st_size), provider, path);
 }
 
 std::vector<UsdtProbe> readUsdtProbes(char* image, std::size_t size, const std::string& provider,
                                       const std::string& name) {
   initLibelf();
   const ElfPtr elf(elf_memory(image, size), &elf_end);
-  return probesIn(elf.get(), provider, name);
+  return probesIn(elf.get(), size, provider, name);
 }
 
 }  // namespace probemon::tool
