@@ -23,7 +23,7 @@ struct pm_key {
 struct pm_key_name {
 	char name[PM_KEY_MAX];
 	__u32 truncated;  /* the name in the process is longer than name[] */
-	__u32 pad;
+	__u32 unread;     /* could not be read yet (name[] is empty): retried */
 };
 
 #endif

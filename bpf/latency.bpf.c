@@ -84,10 +84,12 @@ int handle_wait_done(struct pt_regs *ctx)
 	}
 	if (h) {
 		/* The key's first wait on this CPU: no name, no count. */
-		if (h->count == 0 && !pm_name_key(&key, key_string(ctx, spec))) {
+		if (h->count == 0 && pm_read_key_name(&key, key_string(ctx, spec))) {
 			__sync_fetch_and_add(&waits_dropped, 1);
 			return 0;
 		}
+		if (h->count != 0 && pm_names_pending()) /* a name may be waiting to be read again */
+			pm_read_key_name(&key, key_string(ctx, spec));
 	} else {
 		h = bpf_map_lookup_elem(&hists, &key);
 		if (!h) { /* a new key: its name is read only now */
@@ -95,6 +97,8 @@ int handle_wait_done(struct pt_regs *ctx)
 						  &waits_dropped);
 			if (!h)
 				return 0;
+		} else if (pm_names_pending()) { /* a name may be waiting to be read again */
+			pm_read_key_name(&key, key_string(ctx, spec));
 		}
 	}
 	pm_hist_add(h, duration_ns, unit_ns, unit_log2);

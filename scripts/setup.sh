@@ -15,6 +15,7 @@ packages=(
   prometheus-cpp-dev libcivetweb-dev          # probemon serve: exposition, HTTP server
   prometheus python3-prometheus-client        # serve's tests: a real Prometheus, promtool, parsers
   systemd                                     # serve's tests: systemd-analyze verify of its unit
+  libfuzzer-14-dev
 )
 
 missing=()

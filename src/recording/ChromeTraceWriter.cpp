@@ -8,7 +8,7 @@
 
 #include <sys/stat.h>
 
-#include "JsonString.h"
+#include "escaping/Escaping.h"
 
 namespace probemon::detail {
 namespace {

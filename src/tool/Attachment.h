@@ -10,11 +10,18 @@
 
 #include <bpf/libbpf.h>
 
+#include <cstddef>
 #include <vector>
 
 namespace probemon::tool {
 
 class Session;
+
+// The most sites one probe may have in a target. libprobemon fires each
+// probe from one to a few places (a static or LTO build inlines them
+// into a few more); a file with thousands is not a probemon build, and
+// attaching and detaching a uprobe each would take minutes.
+inline constexpr std::size_t kMaxProbeSites = 64;
 
 class Attachment {
  public:
@@ -24,8 +31,10 @@ class Attachment {
   Attachment& operator=(const Attachment&) = delete;
 
   // Attaches `program` to probemon:`probe` in every target object that has
-  // the probe. Throws ToolError if no object has it, the target exited, or
-  // the kernel refuses.
+  // the probe, having checked every site's arguments (UsdtArgs.h) and their
+  // number. Throws ToolError if no object has it, a site is not
+  // libprobemon's, the target exited, Ctrl-C or SIGTERM came, or the
+  // kernel refuses.
   void attach(bpf_program* program, const char* probe);
   // Attaches `program` to the tracepoint its section names (SEC("tp/...")).
   // Throws ToolError if the kernel refuses.

@@ -52,7 +52,9 @@ Histogram Histogram::since(const Histogram& earlier) const {
 }
 
 std::uint64_t bucketLow(int slot) { return slot == 0 ? 0 : std::uint64_t{1} << slot; }
-std::uint64_t bucketHigh(int slot) { return (std::uint64_t{1} << (slot + 1)) - 1; }
+std::uint64_t bucketHigh(int slot) {
+  return slot == PM_HIST_SLOTS - 1 ? kOpenHigh : (std::uint64_t{1} << (slot + 1)) - 1;
+}
 
 std::uint64_t Histogram::percentileNs(double p, const Unit& unit) const {
   if (count == 0) return 0;
@@ -66,7 +68,9 @@ std::uint64_t Histogram::percentileNs(double p, const Unit& unit) const {
     }
     // The bucket's range, narrowed to the [min, max] actually seen.
     const std::uint64_t low = std::clamp(bucketLow(i) * unit.ns, min_ns, max_ns);
-    const std::uint64_t high = std::clamp((bucketHigh(i) + 1) * unit.ns, min_ns, max_ns);
+    const std::uint64_t high = bucketHigh(i) == kOpenHigh
+                                   ? max_ns
+                                   : std::clamp((bucketHigh(i) + 1) * unit.ns, min_ns, max_ns);
     const double fraction = (rank - seen) / in_slot;
     return low + static_cast<std::uint64_t>(static_cast<double>(high - low) * fraction);
   }
@@ -85,8 +89,10 @@ std::string log2HistText(const Histogram& hist, const Unit& unit) {
   for (int i = 0; i <= last; ++i) {
     const std::uint64_t n = hist.slots[static_cast<std::size_t>(i)];
     const int stars = static_cast<int>(n * kStars / most);
-    text += fmt::format("{:>{}} -> {:<{}} : {:<8} |{:<{}}|\n", bucketLow(i), width, bucketHigh(i),
-                        width, n, std::string(static_cast<std::size_t>(stars), '*'), kStars);
+    const std::string high =
+        bucketHigh(i) == kOpenHigh ? std::string("inf") : std::to_string(bucketHigh(i));
+    text += fmt::format("{:>{}} -> {:<{}} : {:<8} |{:<{}}|\n", bucketLow(i), width, high, width, n,
+                        std::string(static_cast<std::size_t>(stars), '*'), kStars);
   }
   return text;
 }
@@ -102,7 +108,11 @@ nlohmann::json histogramJson(const Histogram& hist, const Unit& unit) {
   nlohmann::json buckets = nlohmann::json::array();
   for (int i = 0; i < PM_HIST_SLOTS; ++i) {
     const std::uint64_t n = hist.slots[static_cast<std::size_t>(i)];
-    if (n != 0) buckets.push_back({{"low", bucketLow(i)}, {"high", bucketHigh(i)}, {"count", n}});
+    if (n == 0) continue;
+    const std::uint64_t high = bucketHigh(i);
+    buckets.push_back({{"low", bucketLow(i)},
+                       {"high", high == kOpenHigh ? nlohmann::json(nullptr) : nlohmann::json(high)},
+                       {"count", n}});
   }
   return {{"count", hist.count},
           {"sum_ns", hist.sum_ns},

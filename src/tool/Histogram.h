@@ -40,7 +40,10 @@ struct Histogram {
   std::uint64_t percentileNs(double p, const Unit& unit) const;
 };
 
-// Bucket i covers [low, high] in units: bcc's "low -> high" rows.
+// Bucket i covers [low, high] in units: bcc's "low -> high" rows. The last
+// bucket also holds everything above it (pm_hist_slot()): it has no high
+// (kOpenHigh), printed "inf" and null in JSON.
+inline constexpr std::uint64_t kOpenHigh = ~std::uint64_t{0};
 std::uint64_t bucketLow(int slot);
 std::uint64_t bucketHigh(int slot);
 

@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "MapReaders.h"
+#include "escaping/Escaping.h"
 
 namespace probemon::tool {
 
@@ -21,12 +22,14 @@ std::string processOf(const pm_key& key) {
   return pid;
 }
 
+std::string KeyName::shown() const { return detail::terminalText(label()); }
+
 nlohmann::json KeyName::json(const pm_key& key) const {
   return {
       {"pid", key.pid},
       {"generation", key.generation == PM_GENERATION_UNTRACKED ? nlohmann::json(nullptr)
                                                                : nlohmann::json(key.generation)},
-      {"key", known ? nlohmann::json(name) : nlohmann::json(nullptr)},
+      {"key", known ? nlohmann::json(detail::utf8Text(name)) : nlohmann::json(nullptr)},
       {"key_id", key.key_id},
       {"truncated", truncated}};
 }
@@ -35,7 +38,9 @@ KeyName KeyNames::lookup(const pm_key& key) const {
   std::lock_guard lock(mu_);
   if (auto it = known_.find(key); it != known_.end()) return it->second;
   pm_key_name value{};
-  if (bpf_map_lookup_elem(fd_, &key, &value) != 0) {
+  // Not cached while unread: the BPF program reads it again on the key's
+  // next hit.
+  if (bpf_map_lookup_elem(fd_, &key, &value) != 0 || value.unread != 0) {
     return {"<key_id " + std::to_string(key.key_id) + ">", false, false};
   }
   return known_[key] = {std::string(value.name, strnlen(value.name, sizeof(value.name))),

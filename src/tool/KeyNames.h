@@ -33,16 +33,23 @@ struct KeyLess {
 // not told apart.
 std::string processOf(const pm_key& key);
 
-// A key's name as the BPF program read it from the process.
+// A key's name as the BPF program read it from the process: any bytes the
+// process chose, so it reaches output only through shown() and json(),
+// which escape it (escaping/Escaping.h).
 struct KeyName {
-  std::string name;        // "<key_id N>" if the name map was full
+  std::string name;        // "<key_id N>" if not known
   bool truncated = false;  // the real name is longer than PM_KEY_MAX - 1
+  // False while the name is not read: its key_names entry is missing (the
+  // map was full) or waits for a retry (the process's page was not in
+  // memory when the key was first seen).
   bool known = true;
 
-  // The name for tables: cut names end in "...".
-  std::string shown() const { return truncated ? name + "..." : name; }
-  // {"pid", "generation", "key", "key_id", "truncated"} for the JSON record
-  // of `key`.
+  // The name, cut names ending in "...": for a JSON writer that escapes.
+  std::string label() const { return truncated ? name + "..." : name; }
+  // label() for a terminal: control bytes and invalid UTF-8 shown as \xNN.
+  std::string shown() const;
+  // {"pid", "generation", "key", "key_id", "truncated"} for the JSON record of `key`;
+  // "key" is null while the name is not known.
   nlohmann::json json(const pm_key& key) const;
 };
 

@@ -1,32 +1,60 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "Output.h"
 
+#include <fcntl.h>
+
 #include <cerrno>
 #include <chrono>
-#include <cstdio>
 #include <cstring>
 #include <ctime>
 
+#include "escaping/Escaping.h"
+
 namespace probemon::tool {
-namespace {
 
-[[noreturn]] void writeFailed() {
-  if (errno == EPIPE) throw OutputClosed();
-  throw ToolError(std::string("cannot write the output: ") + std::strerror(errno));
+OutputFile& OutputFile::standardOutput() {
+  static OutputFile out(stdout, "the output");
+  return out;
 }
 
-}  // namespace
-
-void writeText(std::string_view text) {
-  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size()) writeFailed();
+OutputFile::OutputFile(const std::string& path) : OutputFile(nullptr, path) {
+  // "e": O_CLOEXEC.
+  file_ = std::fopen(path.c_str(), "we");
+  if (file_ == nullptr) {
+    throw ToolError("cannot open " + detail::terminalText(path) + " for writing: " +
+                    std::strerror(errno) + ": check the path and the directory's permissions");
+  }
 }
 
-void flushOutput() {
-  if (std::fflush(stdout) != 0) writeFailed();
+OutputFile::~OutputFile() {
+  if (file_ != nullptr && file_ != stdout) std::fclose(file_);
 }
+
+void OutputFile::failed() const {
+  if (errno == EPIPE && file_ == stdout) throw OutputClosed();
+  throw ToolError("cannot write " + detail::terminalText(name_) + ": " + std::strerror(errno));
+}
+
+void OutputFile::write(std::string_view text) {
+  if (std::fwrite(text.data(), 1, text.size(), file_) != text.size()) failed();
+}
+
+void OutputFile::flush() {
+  if (std::fflush(file_) != 0) failed();
+}
+
+void OutputFile::close() {
+  flush();
+  if (file_ == stdout) return;
+  if (std::fclose(std::exchange(file_, nullptr)) != 0) failed();
+}
+
+void writeText(std::string_view text) { OutputFile::standardOutput().write(text); }
+
+void flushOutput() { OutputFile::standardOutput().flush(); }
 
 void emitJson(const nlohmann::json& json) {
-  // Invalid UTF-8 in a key name is replaced rather than aborting the dump.
+  // Strings are valid UTF-8 by then; "replace" only guards against a slip.
   writeText(json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   writeText("\n");
   flushOutput();

@@ -28,7 +28,9 @@ void skeletonFailed(int err, const char* program, const char* step) {
 std::vector<Drop> withCommonDrops(std::vector<Drop> own, const CommonDrops& common,
                                   std::uint32_t max_keys) {
   own.push_back({"names", common.names,
-                 fmt::format("key names not read: more keys than --max-keys {}", max_keys)});
+                 fmt::format("key names not read: more keys than --max-keys {}, or not in the "
+                             "process's memory when first seen (read again later)",
+                             max_keys)});
   own.push_back({"images", common.images,
                  fmt::format("probe hits in processes not followed across exec and pid reuse: "
                              "more processes than --max-keys {}",

@@ -38,6 +38,7 @@
 #include "CanTrace.h"
 #include "Drops.h"
 #include "KeyNames.h"
+#include "MapMemory.h"
 #include "MapReaders.h"
 #include "Session.h"
 
@@ -51,6 +52,8 @@ void setMaxEntries(bpf_map* map, std::uint32_t entries);
 
 // What every program may drop, besides its own.
 struct CommonDrops {
+  // Keys whose name did not fit or could not be read when first seen
+  // (keys.bpf.h).
   std::uint64_t names;
   std::uint64_t images;  // probe hits whose process has no generation
   unsigned long long missed;
@@ -108,10 +111,10 @@ class Program {
 
   // The program's own drops, then names, images and missed.
   std::vector<Drop> drops(std::vector<Drop> own) const {
-    return withCommonDrops(
-        std::move(own),
-        {skel_->bss->names_dropped, skel_->bss->generations_dropped, attachment_.missedEvents()},
-        max_keys_);
+    return withCommonDrops(std::move(own),
+                           {skel_->bss->names_dropped + skel_->bss->names_unread,
+                            skel_->bss->generations_dropped, attachment_.missedEvents()},
+                           max_keys_);
   }
 
  private:
@@ -134,6 +137,7 @@ class Program {
     setMaxEntries(skel->maps.generations, pid > 0 ? 1 : max_keys);
     bpf_program__set_autoload(skel->progs.pm_track_newtask, pid <= 0);
     if (configure) configure(*skel);
+    checkMapMemory(skel->obj, name, max_keys);
     if (const int err = Skel::load(skel.get()); err != 0) skeletonFailed(err, name, "load");
     return skel;
   }

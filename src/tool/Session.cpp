@@ -16,6 +16,7 @@
 
 #include "Attachment.h"
 #include "Error.h"
+#include "escaping/Escaping.h"
 
 namespace probemon::tool {
 namespace {
@@ -61,6 +62,13 @@ Session::Session(const TargetSpec& target, double duration_s)
   if (signal_fd_.get() < 0) systemCallFailed("signalfd");
 }
 
+void Session::throwIfStopped() const {
+  pollfd signal{signal_fd_.get(), POLLIN, 0};
+  if (::poll(&signal, 1, 0) == 1) {
+    throw ToolError("interrupted before every probe was attached: nothing was traced");
+  }
+}
+
 void Session::watch(int fd, std::function<void()> on_ready) {
   watched_fd_ = fd;
   on_watched_ = std::move(on_ready);
@@ -68,7 +76,7 @@ void Session::watch(int fd, std::function<void()> on_ready) {
 
 void Session::run(const Display& display) {
   std::fprintf(stderr, "Tracing probemon %s in %s... Hit Ctrl-C to end.\n", display.what,
-               target_.describe().c_str());
+               detail::terminalText(target_.describe()).c_str());
   if (display.announced) display.announced();
   const char* end = loop(display);
   // Last attached, first detached, as within each Attachment.

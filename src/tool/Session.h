@@ -36,6 +36,10 @@ class Session {
 
   const Target& target() const { return target_; }
 
+  // Throws ToolError if Ctrl-C or SIGTERM came (while attaching: the
+  // attached programs detach as the error unwinds them).
+  void throwIfStopped() const;
+
   // Also serve `fd` with `on_ready` whenever it is readable.
   void watch(int fd, std::function<void()> on_ready);
 

@@ -7,14 +7,21 @@
 // options. Adding a view is a row here and a file in views/.
 #include <CLI/CLI.hpp>
 
+#include <fmt/format.h>
+
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <limits>
+#include <string>
 
 #include "Error.h"
 #include "LibbpfLog.h"
 #include "Options.h"
 #include "Session.h"
+#include "escaping/Escaping.h"
 #include "views/Views.h"
 
 namespace {
@@ -27,6 +34,31 @@ enum Groups : unsigned {
   kTracing = 1,   // --duration, --max-keys: it attaches
   kInterval = 2,  // --interval: it refreshes
 };
+
+// A number from `low` to `high` (above `low` if `low_open`), finite: NaN
+// passes every comparison, so CLI11's own range checks let "nan" through and
+// it silently disabled the option; and their messages print the limits of a
+// double in full (309 digits).
+CLI::Validator numberIn(double low, double high, bool low_open = false) {
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        const std::string wanted = fmt::format("a number {} {:g} and at most {:g}",
+                                               low_open ? "above" : "from", low, high);
+        char* end = nullptr;
+        const double value = std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value) ||
+            value < low || (low_open && value == low) || value > high) {
+          return "give " + wanted + ", not '" + text + "'";
+        }
+        return "";
+      },
+      fmt::format("NUMBER in {}{:g}, {:g}]", low_open ? "(" : "[", low, high));
+}
+
+// Bounds that keep the values in range where they are used: --min-ms in
+// nanoseconds as a u64, --duration as a steady_clock deadline.
+constexpr double kMaxMinMs = 1e12;     // 31 years
+constexpr double kMaxDurationS = 1e9;  // 31 years
 
 struct Subcommand {
   const char* name;
@@ -52,14 +84,14 @@ const Subcommand kSubcommands[] = {
      kTracing | kInterval, "refresh every S seconds (default 1)",
      [](CLI::App& sub, Options& o) {
        sub.add_option("--min-ms", o.min_ms, "only waits open at least this long")
-           ->check(CLI::NonNegativeNumber);
+           ->check(numberIn(0, kMaxMinMs));
        sub.add_option("--max-waits", o.max_waits, "open waits tracked at once")
            ->check(CLI::Range(1U, 1U << 24));
      }},
     {"trace", "one line per wait at or above --min-ms", probemon::tool::runTrace, kTracing, nullptr,
      [](CLI::App& sub, Options& o) {
        sub.add_option("--min-ms", o.min_ms, "only waits at least this long")
-           ->check(CLI::NonNegativeNumber);
+           ->check(numberIn(0, kMaxMinMs));
        sub.add_option("--format", o.format, "text, or chrome for a Chrome/Perfetto trace JSON")
            ->check(CLI::IsMember({"text", "chrome"}));
        sub.add_option("-o,--output", o.output, "with --format chrome: write here, not stdout");
@@ -93,16 +125,29 @@ void addOptions(CLI::App& sub, const Subcommand& command, Options& o) {
   sub.add_flag("-v,--verbose", o.verbose, "show libbpf's messages");
   if (command.groups & kTracing) {
     sub.add_option("--duration", o.duration_s, "stop after S seconds (default: until Ctrl-C)")
-        ->check(CLI::PositiveNumber);
+        ->check(numberIn(0, kMaxDurationS, true));
     sub.add_option("--max-keys", o.max_keys, "size of the per-key maps")
         ->check(CLI::Range(1U, 1U << 24));
   }
   if (command.groups & kInterval) {
     sub.add_option_function<double>(
            "--interval", [&o](double s) { o.interval_s = s; }, command.interval_help)
-        ->check(CLI::Range(0.01, 86400.0));
+        ->check(numberIn(0.01, 86400.0));
   }
   if (command.add_own != nullptr) command.add_own(sub, o);
+}
+
+// CLI11 answers a word that is no subcommand with "A subcommand is
+// required": name the word and the subcommands instead (usage, exit 2).
+void checkSubcommand(int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-') return;
+  std::string names;
+  for (const Subcommand& command : kSubcommands) {
+    if (std::strcmp(argv[1], command.name) == 0) return;
+    names += names.empty() ? command.name : std::string(", ") + command.name;
+  }
+  throw CLI::ParseError("unknown subcommand '" + std::string(argv[1]) + "': use one of " + names,
+                        CLI::ExitCodes::ExtrasError);
 }
 
 int runTool(int argc, char** argv) {
@@ -116,11 +161,13 @@ int runTool(int argc, char** argv) {
     addOptions(*app.add_subcommand(command.name, command.help), command, o);
   }
   try {
+    checkSubcommand(argc, argv);
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "probemon: %s: see probemon --help\n", e.what());
+    std::fprintf(stderr, "probemon: %s: see probemon --help\n",
+                 probemon::detail::terminalText(e.what()).c_str());
     return 2;
   }
   try {
@@ -135,7 +182,10 @@ int runTool(int argc, char** argv) {
     return 0;
   } catch (const ToolError& e) {
     // No message: the reader of the output has gone (OutputClosed).
-    if (*e.what() != '\0') std::fprintf(stderr, "probemon: %s\n", e.what());
+    // Messages may hold what the target chose (paths): escaped like output.
+    if (*e.what() != '\0') {
+      std::fprintf(stderr, "probemon: %s\n", probemon::detail::terminalText(e.what()).c_str());
+    }
     return e.exitCode();
   }
 }
@@ -146,7 +196,7 @@ int main(int argc, char** argv) {
   try {
     return runTool(argc, argv);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "probemon: %s\n", e.what());
+    std::fprintf(stderr, "probemon: %s\n", probemon::detail::terminalText(e.what()).c_str());
     return 1;
   }
 }

@@ -35,6 +35,20 @@ void sendGo(Subprocess& workload) {
   EXPECT_TRUE(workload.waitForLine(std::regex("^go$"), 10s)) << workload.err();
 }
 
+std::string viewOfWorkload(const std::string& view, const std::string& binary,
+                           const std::vector<std::string>& workload_args,
+                           const std::vector<std::string>& tool_args) {
+  auto workload = startWorkload(binary, workload_args);
+  std::vector<std::string> args = {view, "-p", std::to_string(workload->pid())};
+  args.insert(args.end(), tool_args.begin(), tool_args.end());
+  auto tool = startTool(args);
+  EXPECT_TRUE(waitAttached(*tool)) << tool->out();
+  sendGo(*workload);
+  EXPECT_EQ(workload->wait(60s), 0) << workload->err();
+  EXPECT_EQ(tool->wait(30s), 0) << tool->out();
+  return tool->out();
+}
+
 std::vector<nlohmann::json> jsonLines(const std::string& out) {
   std::vector<nlohmann::json> lines;
   std::size_t at = 0;

@@ -34,6 +34,14 @@ void sendGo(Subprocess& workload);
 // The pid of `process`, as the tool's -p takes it.
 std::string pidOf(const Subprocess& process);
 
+// Runs `probemon VIEW -p PID TOOL_ARGS...` on a workload started with
+// `workload_args` (which hold --await-go) from attach until the workload
+// exits and with it the tool, both with status 0; returns the tool's
+// output, stderr merged.
+std::string viewOfWorkload(const std::string& view, const std::string& binary,
+                           const std::vector<std::string>& workload_args,
+                           const std::vector<std::string>& tool_args);
+
 // Every stdout line that is a JSON object, parsed.
 std::vector<nlohmann::json> jsonLines(const std::string& out);
 

@@ -78,5 +78,24 @@ TEST(HistogramTest, JsonHasTheNonEmptyBuckets) {
   EXPECT_EQ(formatNs(5'061'000), "5.06ms");
 }
 
+// The last bucket holds every wait from 2^39 units up (pm_hist_slot()): in
+// nanoseconds that is from 550 s, so a wait of 2^41 ns (37 minutes) lands
+// there, and its row must not end below it.
+TEST(HistogramTest, TheLastBucketIsOpenEnded) {
+  constexpr Unit kNsecs{"nsecs", 1};
+  constexpr int kLast = PM_HIST_SLOTS - 1;
+  const std::uint64_t wait_ns = std::uint64_t{1} << 41;
+  Histogram hist;
+  hist.merge(part({{kLast, 1}}, wait_ns, wait_ns, wait_ns));
+  const std::string text = log2HistText(hist, kNsecs);
+  EXPECT_NE(text.find("      549755813888 -> inf                  : 1        |*****"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(histogramJson(hist, kNsecs)["buckets"],
+            nlohmann::json::parse(R"([{"low":549755813888,"high":null,"count":1}])"));
+  EXPECT_EQ(hist.percentileNs(0.5, kNsecs), wait_ns);
+  EXPECT_EQ(hist.percentileNs(0.99, kNsecs), wait_ns);
+}
+
 }  // namespace
 }  // namespace probemon::tool

@@ -24,15 +24,8 @@ std::vector<std::string> manyKeys(int n) {
 }
 
 nlohmann::json histOf(const std::string& binary, const std::vector<std::string>& workload_args,
-                      std::vector<std::string> tool_args) {
-  auto workload = startWorkload(binary, workload_args);
-  tool_args.insert(tool_args.begin(), {"hist", "-p", pidOf(*workload)});
-  auto tool = startTool(tool_args);
-  EXPECT_TRUE(waitAttached(*tool)) << tool->out();
-  sendGo(*workload);
-  EXPECT_EQ(workload->wait(60s), 0) << workload->err();
-  EXPECT_EQ(tool->wait(30s), 0) << tool->out();
-  const auto docs = jsonLines(tool->out());
+                      const std::vector<std::string>& tool_args) {
+  const auto docs = jsonLines(viewOfWorkload("hist", binary, workload_args, tool_args));
   return docs.empty() ? nlohmann::json() : docs.back();
 }
 

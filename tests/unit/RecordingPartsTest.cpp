@@ -1,54 +1,19 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// The recording's parts on their own: JSON string escaping, per-thread
-// nesting and clamping, and the RecordQueue's per-thread lists and cap.
+// The recording's parts on their own: per-thread nesting and clamping, and
+// the RecordQueue's per-thread lists and cap.
 // (This binary links the static library, whose internals it can reach.)
 #include <gtest/gtest.h>
 #include <probemon/RecordQueue.h>
 #include <probemon/Result.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
 #include <thread>
 
-#include "recording/JsonString.h"
 #include "recording/Nesting.h"
 #include "recording/ThreadRecords.h"
 
 namespace probemon::test {
 namespace {
-
-std::string json(std::string_view text) {
-  std::string out;
-  detail::appendJsonString(out, text);
-  return out;
-}
-
-TEST(JsonString, EscapesWhatJsonRequires) {
-  EXPECT_EQ(json("plain"), "\"plain\"");
-  EXPECT_EQ(json("a\"b\\c"), R"("a\"b\\c")");
-  EXPECT_EQ(json("\b\f\n\r\t"), R"("\b\f\n\r\t")");
-  EXPECT_EQ(json(std::string_view("\x00\x01\x1f\x7f", 4)), R"("\u0000\u0001\u001f\u007f")");
-  EXPECT_EQ(json(""), "\"\"");
-}
-
-TEST(JsonString, KeepsValidUtf8AndShowsEachInvalidByte) {
-  EXPECT_EQ(json("\xc3\xa9\xe6\x97\xa5\xf0\x9f\x8e\x89"),
-            "\"\xc3\xa9\xe6\x97\xa5\xf0\x9f\x8e\x89\"");
-  EXPECT_EQ(json("\xff"), R"("\\xff")");
-  EXPECT_EQ(json("\x80x"), R"("\\x80x")");                           // stray continuation
-  EXPECT_EQ(json("\xe2\x82"), R"("\\xe2\\x82")");                    // truncated
-  EXPECT_EQ(json("\xe2\x82z"), R"("\\xe2\\x82z")");                  // cut short by ASCII
-  EXPECT_EQ(json("\xc0\xaf"), R"("\\xc0\\xaf")");                    // overlong
-  EXPECT_EQ(json("\xe0\x80\xaf"), R"("\\xe0\\x80\\xaf")");           // overlong, 3 bytes
-  EXPECT_EQ(json("\xed\xa0\x80"), R"("\\xed\\xa0\\x80")");           // surrogate
-  EXPECT_EQ(json("\xf4\x90\x80\x80"), R"("\\xf4\\x90\\x80\\x80")");  // > U+10FFFF
-  EXPECT_EQ(json("\xf0\x90\x80\x80"), "\"\xf0\x90\x80\x80\"");       // U+10000 is fine
-  // Whatever the bytes, the output parses and round-trips valid input.
-  std::string all;
-  for (int c = 0; c < 256; ++c) all.push_back(static_cast<char>(c));
-  const auto parsed = nlohmann::json::parse(json(all));
-  EXPECT_EQ(parsed.get<std::string>().substr(0, 128), all.substr(0, 128));
-}
 
 std::shared_ptr<Result> span(std::uint64_t tid, time_t start, time_t end,
                              Result::Kind kind = Result::Kind::Wait) {

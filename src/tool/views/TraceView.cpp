@@ -1,33 +1,66 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // probemon trace: one record per wait at or above --min-ms, as SlowWaits
-// streams them; --format chrome collects them into a Chrome/Perfetto trace
-// JSON written at exit. Lost records are counted.
-#include <fstream>
+// streams them; --format chrome writes them as a Chrome/Perfetto trace JSON,
+// streamed to the output as they come (memory stays bounded however long it
+// runs) and closed with the drops at exit. Lost records are counted.
+#include <memory>
+#include <optional>
 
 #include "Error.h"
 #include "Output.h"
 #include "Session.h"
 #include "SlowWaits.h"
 #include "Views.h"
+#include "escaping/Escaping.h"
 
 namespace probemon::tool {
 namespace {
 
+// Nanoseconds as microseconds with the nanoseconds kept as three decimals.
+std::string micros(std::uint64_t ns) { return fmt::format("{}.{:03}", ns / 1000, ns % 1000); }
+
+// The Chrome trace document, written event by event: its head at start,
+// each wait as it comes (through stdio's buffer), its tail at the end.
+class ChromeTrace {
+ public:
+  explicit ChromeTrace(OutputFile& out) : out_(out) { out_.write("{\"traceEvents\":[\n"); }
+
+  void wait(const pm_trace_event& e, const KeyName& name) {
+    std::string event = first_ ? "{\"name\":" : ",\n{\"name\":";
+    first_ = false;
+    detail::appendJsonString(event, name.label());
+    event += fmt::format(
+        ",\"cat\":\"probemon\",\"ph\":\"X\",\"ts\":{},\"dur\":{},\"pid\":{},\"tid\":{},"
+        "\"args\":{{\"key_id\":{},\"wait_id\":{}}}}}",
+        micros(e.start_ns), micros(e.duration_ns), e.pid, e.tid, e.key_id, e.wait_id);
+    out_.write(event);
+  }
+
+  void finish(const nlohmann::json& other) {
+    out_.write("\n],\"displayTimeUnit\":\"ms\",\"otherData\":");
+    out_.write(other.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    out_.write("}\n");
+    out_.close();
+  }
+
+ private:
+  OutputFile& out_;
+  bool first_ = true;
+};
+
 class Trace {
  public:
-  explicit Trace(const Options& options) : options_(options) {}
+  // Opens -o now, so a bad path fails before anything is attached.
+  explicit Trace(const Options& options) : options_(options) {
+    if (options.format != "chrome") return;
+    if (!options.output.empty()) file_ = std::make_unique<OutputFile>(options.output);
+    chrome_.emplace(file_ ? *file_ : OutputFile::standardOutput());
+  }
 
   void onWait(const pm_trace_event& e, const pm_key& key, const KeyName& name) {
     ++shown_;
-    if (options_.format == "chrome") {
-      chrome_events_.push_back({{"name", name.shown()},
-                                {"cat", "probemon"},
-                                {"ph", "X"},
-                                {"ts", static_cast<double>(e.start_ns) / 1e3},
-                                {"dur", static_cast<double>(e.duration_ns) / 1e3},
-                                {"pid", e.pid},
-                                {"tid", e.tid},
-                                {"args", {{"key_id", e.key_id}, {"wait_id", e.wait_id}}}});
+    if (chrome_) {
+      chrome_->wait(e, name);
     } else if (options_.json) {
       nlohmann::json record = {{"type", "wait"}};
       record.update(name.json(key));
@@ -50,8 +83,9 @@ class Trace {
   }
 
   void summary(const std::vector<Drop>& dropped, const Target& target, const char* end) {
-    if (options_.format == "chrome") {
-      writeChrome({{"target", target.describe()}, {"dropped", dropsJson(dropped)}});
+    if (chrome_) {
+      chrome_->finish(
+          {{"target", detail::utf8Text(target.describe())}, {"dropped", dropsJson(dropped)}});
     } else if (options_.json) {
       emitJson(
           {{"type", "summary"}, {"waits", shown_}, {"dropped", dropsJson(dropped)}, {"end", end}});
@@ -63,22 +97,10 @@ class Trace {
   }
 
  private:
-  void writeChrome(nlohmann::json other) {
-    const nlohmann::json doc = {{"traceEvents", std::move(chrome_events_)},
-                                {"displayTimeUnit", "ms"},
-                                {"otherData", std::move(other)}};
-    if (options_.output.empty()) {
-      emitJson(doc);
-      return;
-    }
-    std::ofstream file(options_.output);
-    file << doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
-    if (!file) throw ToolError("cannot write " + options_.output + ": check the directory");
-  }
-
   const Options& options_;
   std::uint64_t shown_ = 0;
-  nlohmann::json chrome_events_ = nlohmann::json::array();
+  std::unique_ptr<OutputFile> file_;  // -o
+  std::optional<ChromeTrace> chrome_;
 };
 
 }  // namespace
@@ -91,8 +113,8 @@ void runTrace(const Options& options) {
   if ((ringbuf_bytes & (ringbuf_bytes - 1)) != 0) {
     throw usageError("--ringbuf-kb must be a power of 2, e.g. 1024");
   }
-  Session session(options.target, options.duration_s);
   Trace trace(options);
+  Session session(options.target, options.duration_s);
   SlowWaits waits(session, options.max_keys, static_cast<std::uint64_t>(options.min_ms * 1e6),
                   ringbuf_bytes, KeyFilter(options.key_glob),
                   [&](const pm_trace_event& e, const pm_key& key, const KeyName& name) {
