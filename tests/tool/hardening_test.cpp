@@ -24,8 +24,6 @@
 namespace probemon::test {
 namespace {
 
-std::string pidOf(const Subprocess& process) { return std::to_string(process.pid()); }
-
 // Keys a hostile process might choose: clear the screen, paint it red,
 // return to the line start, split the row.
 const std::string kEvilWait = "esc\x1b[2J\x1b[31mRED\rrow\nX";
