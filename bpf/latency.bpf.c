@@ -83,13 +83,14 @@ int handle_wait_done(struct pt_regs *ctx)
 		key.generation = pm_generation(key.pid);
 	}
 	if (h) {
-		/* The key's first wait on this CPU: no name, no count. */
-		if (h->count == 0 && pm_read_key_name(&key, key_string(ctx, spec))) {
-			__sync_fetch_and_add(&waits_dropped, 1);
-			return 0;
-		}
-		if (h->count != 0 && pm_names_pending()) /* a name may be waiting to be read again */
+		if (h->count == 0) { /* the key's first wait on this CPU: no name, no count */
+			if (pm_read_key_name(&key, key_string(ctx, spec))) {
+				__sync_fetch_and_add(&waits_dropped, 1);
+				return 0;
+			}
+		} else if (pm_names_pending()) { /* a name may be waiting to be read again */
 			pm_read_key_name(&key, key_string(ctx, spec));
+		}
 	} else {
 		h = bpf_map_lookup_elem(&hists, &key);
 		if (!h) { /* a new key: its name is read only now */
