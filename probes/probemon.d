@@ -22,4 +22,9 @@ provider probemon {
   probe counter__unregister(const char *key, uint64_t key_id, int kind);
   /* The sampler read a DynamicCounter; fires only while attached. */
   probe dynamic__value(const char *key, uint64_t key_id, int64_t value);
+  /* Batched mode (docs/probes.md): fires once per batch of `count` timed
+     waits, each a struct pm_wait_record (probemon_abi.h) at `records`,
+     while its semaphore is raised. A batch with count 0 and records 0 ends
+     a sweep of the process's flusher. */
+  probe wait__batch(const void *records, uint64_t count);
 };

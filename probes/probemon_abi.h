@@ -10,4 +10,12 @@
 #define PROBEMON_KIND_WAIT_COUNTER 0    /* a wait counter key was first created */
 #define PROBEMON_KIND_DYNAMIC_COUNTER 1 /* a DynamicCounter was built or destroyed */
 
+/* One wait of a wait__batch batch: what wait__done would have said of it.
+ * `key` points to the key's NUL-terminated name in the process. */
+struct pm_wait_record {
+	unsigned long long key_id;
+	unsigned long long duration_ns;
+	unsigned long long key;
+};
+
 #endif

@@ -6,6 +6,7 @@
 #include "DynamicCounterRegistry.h"
 #include "KeyTable.h"
 #include "ThreadWaitState.h"
+#include "WaitBatch.h"
 #include "WaitCounterImpl.h"
 #include "recording/CounterSampler.h"
 
@@ -17,9 +18,11 @@ void beforeFork() {
   ThreadWaitState::lockAllForFork();
   lockWaitCountersForFork();
   lockKeysForFork();
+  WaitBatch::lockAllForFork();
 }
 
 void unlockAfterFork(bool in_child) {
+  WaitBatch::unlockAllAfterFork(in_child);
   unlockKeysAfterFork(in_child);
   unlockWaitCountersAfterFork(in_child);
   ThreadWaitState::unlockAllAfterFork(in_child);

@@ -9,9 +9,10 @@
 // So the library registers, once, fork handlers that take its locks before
 // the fork, in its one lock order (the DynamicCounter registry, the threads'
 // wait state, the wait counter registry and each key's backend set, the key
-// table), and release them after it; the child first forgets the other
-// threads and restarts the sampler, and a running recording's counter
-// sampler forgets its thread (CounterSampler.h). A fork() thus waits for those locks,
+// table, the threads' wait batches), and release them after it; the child
+// first forgets the other threads and restarts the sampler and the batch
+// flusher (BatchFlusher.h), and a running recording's counter sampler
+// forgets its thread (CounterSampler.h). A fork() thus waits for those locks,
 // which are held briefly, except the DynamicCounter registry's while a
 // backend runs. Not covered: a wait counter key whose first handle was being
 // made (a factory's create() running) on another thread at the fork; its

@@ -10,12 +10,14 @@ namespace probemon::detail {
 #if PROBEMON_WITH_USDT
 const std::uint16_t* const wait_start_semaphore = &probemon_wait__start_semaphore;
 const std::uint16_t* const wait_done_semaphore = &probemon_wait__done_semaphore;
+const std::uint16_t* const wait_batch_semaphore = &probemon_wait__batch_semaphore;
 #else
 namespace {
 constexpr std::uint16_t kNeverAttached = 0;
 }  // namespace
 const std::uint16_t* const wait_start_semaphore = &kNeverAttached;
 const std::uint16_t* const wait_done_semaphore = &kNeverAttached;
+const std::uint16_t* const wait_batch_semaphore = &kNeverAttached;
 #endif
 
 bool probeAttached(Probe probe) noexcept {
@@ -30,6 +32,8 @@ bool probeAttached(Probe probe) noexcept {
       return PROBEMON_PROBE_ENABLED(counter__unregister);
     case Probe::DynamicValue:
       return PROBEMON_PROBE_ENABLED(dynamic__value);
+    case Probe::WaitBatch:
+      return PROBEMON_PROBE_ENABLED(wait__batch);
   }
   return false;
 }

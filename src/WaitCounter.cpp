@@ -11,7 +11,10 @@
 // A wait is timed when a backend or an attached probe needs it: it reads
 // CLOCK_MONOTONIC (steady_clock on Linux) once at start and once at stop;
 // or, when a recording's WaitRecorder is the key's only backend and no
-// probe is attached, the TSC instead (getApproximateTime()).
+// probe is attached, the TSC instead (getApproximateTime()). When
+// wait__batch alone listens (batched probe mode), the wait is stamped with
+// the TSC too and its stop appends it to its thread's batch (WaitBatch.h):
+// no trap, no clock_gettime, no locked instruction.
 // Its id and its pin on the backend set come from ThreadWaitState, so timed
 // waits on one key from many threads do not bounce a cache line either.
 #include <chrono>
@@ -24,6 +27,7 @@
 #include <probemon/WaitCounter.h>
 
 #include "ThreadWaitState.h"
+#include "WaitBatch.h"
 #include "WaitCounterImpl.h"
 #include "probes.h"
 #include "recording/WaitRecorder.h"
@@ -52,10 +56,21 @@ WaitCounterHandle::WaitCounterHandle(std::string_view key) : hot_(detail::waitCo
 WaitCounterHandle::WaitGuard WaitCounterHandle::startTimed() {
   // start() saw someone listening; find out who.
   auto& impl = static_cast<detail::WaitCounterImpl&>(hot_);
-  const bool backends = impl.backendCount() != 0;
   // impl_ stays null until the wait has fully started, so that if a
   // backend's context storage cannot be allocated the guard is inert.
   WaitGuard guard;
+  if (PROBEMON_PROBE_ENABLED(wait__batch) && impl.backendCount() == 0 &&
+      !PROBEMON_PROBE_ENABLED(wait__start) && !PROBEMON_PROBE_ENABLED(wait__done) &&
+      detail::approx_ns_per_tick.load(std::memory_order_relaxed) != 0) [[likely]] {
+    // Only wait__batch listens, and the flusher has calibrated the TSC:
+    // nothing to look up, one stamp (src/WaitBatch.h).
+    guard.batched_ = true;
+    guard.start_ns_ = getApproximateTime();
+    guard.impl_ = &impl;
+    return guard;
+  }
+  guard.batched_ = false;
+  const bool backends = impl.backendCount() != 0;
   detail::ThreadWaitState* thread = detail::ThreadWaitState::current();
   if (thread != nullptr) [[likely]] {
     guard.wait_id_ = thread->nextWaitId();
@@ -101,6 +116,10 @@ WaitCounterHandle::WaitGuard WaitCounterHandle::startTimed() {
 }
 
 void WaitCounterHandle::WaitGuard::stopTimed() noexcept {
+  if (batched_) {
+    stopBatched();
+    return;
+  }
   if (recorded_) {
     stopRecorded();
     return;
@@ -120,6 +139,26 @@ void WaitCounterHandle::WaitGuard::stopTimed() noexcept {
                    static_cast<std::uint64_t>(start_ns_),
                    static_cast<std::uint64_t>(toNanos(now) - start_ns_));
   }
+  if (PROBEMON_PROBE_ENABLED(wait__batch)) {
+    detail::WaitBatch::record(impl->key(), static_cast<std::uint64_t>(toNanos(now) - start_ns_));
+  }
+}
+
+void WaitCounterHandle::WaitGuard::stopBatched() noexcept {
+  const approx_time_t end = getApproximateTime();
+  const detail::WaitCounterImpl* impl = std::exchange(impl_, nullptr);
+  const auto duration = static_cast<std::uint64_t>(approxDurationToNs(end - start_ns_));
+  if (PROBEMON_PROBE_ENABLED(wait__batch)) [[likely]] {
+    detail::WaitBatch::record(impl->key(), duration);
+  }
+  if (PROBEMON_PROBE_ENABLED(wait__done)) {
+    // A per-wait tracer attached during the wait: it has no wait id (none
+    // was taken) and its start is now minus the duration, as stopRecorded().
+    const detail::Key& key = impl->key();
+    PROBEMON_PROBE(wait__done, key.name.c_str(), key.id,
+                   detail::ThreadWaitState::nextSharedWaitId(),
+                   static_cast<std::uint64_t>(getTime()) - duration, duration);
+  }
 }
 
 void WaitCounterHandle::WaitGuard::stopRecorded() noexcept {
@@ -135,6 +174,10 @@ void WaitCounterHandle::WaitGuard::stopRecorded() noexcept {
     PROBEMON_PROBE(wait__done, key.name.c_str(), key.id, wait_id_,
                    static_cast<std::uint64_t>(getTime() - duration),
                    static_cast<std::uint64_t>(duration));
+  }
+  if (PROBEMON_PROBE_ENABLED(wait__batch)) {
+    detail::WaitBatch::record(impl->key(),
+                              static_cast<std::uint64_t>(approxDurationToNs(end - start_ns_)));
   }
 }
 
@@ -166,6 +209,7 @@ WaitCounterHandle::WaitGuard::WaitGuard(WaitGuard&& other) noexcept
     wait_id_ = other.wait_id_;
     start_ns_ = other.start_ns_;
     recorded_ = other.recorded_;
+    batched_ = other.batched_;
     backends_ = other.backends_;
     contexts_ = other.contexts_;
     more_contexts_ = other.more_contexts_;

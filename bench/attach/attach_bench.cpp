@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // probemon-bench-attach: what attaching costs, measured side by side in one
 // run (docs/performance.md, "The probemon tool"):
-//   - ns per wait with `probemon hist` attached, against ns per hit of an
-//     empty BPF program on one bare USDT probe (no semaphore, no arguments),
-//     and per wait with the empty program on wait__done instead (the cost of
-//     the library's timed path and the probe alone, without hist's work);
+//   - ns per wait with `probemon hist` attached, batched (its default: one
+//     wait__batch hit per 256 waits) and with --no-batch (one wait__done
+//     trap per wait), against ns per hit of an empty BPF program on one bare
+//     USDT probe (no semaphore, no arguments), and per wait with the empty
+//     program on wait__done instead (the cost of the library's timed path
+//     and the probe alone, without hist's work);
 //   - ns per wait detached, before the tool came and after it went;
 //   - time from starting `probemon hist -p PID` to its "Tracing" line;
 //   - CPU used by `probemon top` at a 1 s refresh.
@@ -105,7 +107,7 @@ void run(const std::string& tool, int rounds, long waits, double top_seconds) {
   const std::string self = std::to_string(::getpid());
   probemon::WaitCounterHandle handle("bench.attach");
   const std::string library = libprobemonPath();
-  std::vector<double> bare, empty_done, attached, before, after, attach_ms;
+  std::vector<double> bare, empty_done, attached, batched, before, after, attach_ms;
   for (int round = 0; round < rounds; ++round) {
     before.push_back(nsPerIteration(waits, [&] { oneWait(handle); }));
 
@@ -114,11 +116,17 @@ void run(const std::string& tool, int rounds, long waits, double top_seconds) {
     empty_done.push_back(
         withEmptyProgram(library, "probemon", "wait__done", waits, [&] { oneWait(handle); }));
 
-    // probemon hist attached to this process.
-    ToolProcess hist({tool, "hist", "-p", self});
+    // probemon hist attached to this process, one trap per wait.
+    ToolProcess hist({tool, "hist", "-p", self, "--no-batch"});
     attach_ms.push_back(hist.waitAttached());
     attached.push_back(nsPerIteration(waits, [&] { oneWait(handle); }));
     hist.finish(SIGINT);
+
+    // The same, batched (its default).
+    ToolProcess batch({tool, "hist", "-p", self});
+    batch.waitAttached();
+    batched.push_back(nsPerIteration(waits, [&] { oneWait(handle); }));
+    batch.finish(SIGINT);
 
     after.push_back(nsPerIteration(waits, [&] { oneWait(handle); }));
   }
@@ -144,7 +152,10 @@ void run(const std::string& tool, int rounds, long waits, double top_seconds) {
   fmt::print("  {:<58} {:>10.1f} ns\n", "empty BPF program on a bare USDT probe, per hit",
              median(bare));
   fmt::print("  {:<58} {:>10.1f} ns  ({:.3f}x the bare probe)\n",
-             "wait with probemon hist attached, per wait", median(attached), ratio);
+             "wait with probemon hist --no-batch attached, per wait", median(attached), ratio);
+  fmt::print("  {:<58} {:>10.1f} ns  (1/{:.1f} of the bare probe)\n",
+             "wait with probemon hist attached, batched, per wait", median(batched),
+             median(bare) / median(batched));
   fmt::print("  {:<58} {:>10.1f} ns  ({:.3f}x the bare probe)\n",
              "wait with the empty program on wait__done, per wait", median(empty_done),
              median(empty_done) / median(bare));

@@ -51,10 +51,11 @@ struct WaitCounterHotState {
   std::atomic<std::uint32_t> backend_count{0};
 };
 
-// The semaphores of the wait__start and wait__done probes, which the kernel
-// raises while a tracer is attached to them. Not for users.
+// The semaphores of the wait__start, wait__done and wait__batch probes,
+// which the kernel raises while a tracer is attached to them. Not for users.
 PROBEMON_API extern const std::uint16_t* const wait_start_semaphore;
 PROBEMON_API extern const std::uint16_t* const wait_done_semaphore;
+PROBEMON_API extern const std::uint16_t* const wait_batch_semaphore;
 }  // namespace detail
 
 // A handle to the wait counter of one key. Cheap to construct for an existing
@@ -93,17 +94,20 @@ class PROBEMON_API WaitCounterHandle {
     WaitGuard() noexcept : impl_(nullptr) {}  // NOLINT(cppcoreguidelines-pro-type-member-init)
     void stopTimed() noexcept;
     void stopRecorded() noexcept;
+    void stopBatched() noexcept;
     void startOtherBackends(std::chrono::steady_clock::time_point now);
     void stopOtherBackends(std::chrono::steady_clock::time_point now) noexcept;
 
     // Non-null only for a timed wait; every other member is valid only then.
     detail::WaitCounterImpl* impl_;
     std::uint64_t wait_id_;
-    // CLOCK_MONOTONIC ns; approximate ticks if recorded_.
+    // CLOCK_MONOTONIC ns; approximate ticks if recorded_ or batched_.
     std::int64_t start_ns_;
     // Timed for a recording alone, with approximate stamps (see
     // src/recording/WaitRecorder.h).
     bool recorded_;
+    // Timed for wait__batch alone, with approximate stamps (src/WaitBatch.h).
+    bool batched_;
     // The backend set this wait started with (counted), or null if none.
     detail::BackendSetRef* backends_;
     std::array<std::intptr_t, kInlineContexts> contexts_;
@@ -112,12 +116,13 @@ class PROBEMON_API WaitCounterHandle {
 
   // Opens a wait.
   [[nodiscard]] WaitGuard start() {
-    // The whole detached cost: three loads OR-ed together and one branch that
+    // The whole detached cost: four loads OR-ed together and one branch that
     // is not taken while nothing listens. Relaxed loads: a tracer or backend
     // arriving during this call may miss this one wait.
     const unsigned listening =
         unsigned{__atomic_load_n(detail::wait_start_semaphore, __ATOMIC_RELAXED)} |
         unsigned{__atomic_load_n(detail::wait_done_semaphore, __ATOMIC_RELAXED)} |
+        unsigned{__atomic_load_n(detail::wait_batch_semaphore, __ATOMIC_RELAXED)} |
         hot_.backend_count.load(std::memory_order_relaxed);
     if (__builtin_expect(listening != 0, 0)) {
       return startTimed();

@@ -25,6 +25,7 @@ namespace {
 std::size_t abiArguments(std::string_view probe) {
   if (probe == "wait__start") return 4;
   if (probe == "wait__done") return 5;
+  if (probe == "wait__batch") return 2;
   if (probe == "counter__register" || probe == "counter__unregister" || probe == "dynamic__value") {
     return 3;
   }

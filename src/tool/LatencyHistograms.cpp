@@ -3,16 +3,36 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
+#include <chrono>
+#include <cstring>
+#include <thread>
 
 #include "MapReaders.h"
 #include "Session.h"
 
 namespace probemon::tool {
+namespace {
+
+// Every target object with probemon probes has wait__batch: a libprobemon
+// that fires it.
+bool canBatch(const Target& target) {
+  return std::all_of(target.objects.begin(), target.objects.end(), [](const TargetObject& object) {
+    return std::any_of(object.probes.begin(), object.probes.end(),
+                       [](const UsdtProbe& probe) { return probe.name == "wait__batch"; });
+  });
+}
+
+// The target's flusher period (src/BatchFlusher.h).
+constexpr std::chrono::milliseconds kFlusherPeriod{50};
+
+}  // namespace
 
 LatencyHistograms::LatencyHistograms(Session& session, std::uint32_t max_keys, const Unit& unit,
-                                     KeyFilter filter)
+                                     KeyFilter filter, bool batch)
     : max_keys_(max_keys),
+      batched_(batch && canBatch(session.target())),
       program_(session, "latency", max_keys, std::move(filter), [&](latency_bpf& skel) {
         skel.rodata->unit_ns = unit.ns;
         skel.rodata->unit_log2 = static_cast<std::uint32_t>(std::bit_width(unit.ns) - 1);
@@ -21,7 +41,29 @@ LatencyHistograms::LatencyHistograms(Session& session, std::uint32_t max_keys, c
         setMaxEntries(skel.maps.hists_by_id, session.target().pid > 0 ? max_keys : 1);
         setMaxEntries(skel.maps.hists, max_keys);
       }) {
-  program_.attach(program_->progs.handle_wait_done, "wait__done");
+  if (!batched_) {
+    program_.attach(program_->progs.handle_wait_done, "wait__done");
+    return;
+  }
+  program_.attach(program_->progs.handle_wait_batch, "wait__batch");
+  session.beforeDetach([this](const char* end) { collectBatches(end); });
+}
+
+void LatencyHistograms::collectBatches(const char* end) const {
+  // The target handed everything over as it exited (thread exits, exit()).
+  if (std::strcmp(end, "target exited") == 0) return;
+  using Clock = std::chrono::steady_clock;
+  if (program_->rodata->target_pid == 0) {
+    std::this_thread::sleep_for(3 * kFlusherPeriod);
+    return;
+  }
+  // A sweep that ends twice from now began after now.
+  const __u64* sweeps = &program_->bss->batch_sweeps;
+  const __u64 before = __atomic_load_n(sweeps, __ATOMIC_RELAXED);
+  const auto deadline = Clock::now() + 20 * kFlusherPeriod;
+  while (__atomic_load_n(sweeps, __ATOMIC_RELAXED) < before + 2 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(kFlusherPeriod / 10);
+  }
 }
 
 std::vector<KeyHist> LatencyHistograms::histograms() const {
@@ -48,9 +90,15 @@ std::vector<KeyHist> LatencyHistograms::histograms() const {
 }
 
 std::vector<Drop> LatencyHistograms::drops() const {
-  return program_.drops(
-      {{"waits", program_->bss->waits_dropped,
-        fmt::format("waits not counted: more keys than --max-keys {}", max_keys_)}});
+  std::vector<Drop> own{
+      {"waits", program_->bss->waits_dropped,
+       fmt::format("waits not counted: more keys than --max-keys {}", max_keys_)}};
+  if (batched_) {
+    own.push_back({"batches", program_->bss->batch_dropped,
+                   "waits of batches not counted: the batch could not be read from the "
+                   "target's memory"});
+  }
+  return program_.drops(std::move(own));
 }
 
 void LatencyHistograms::forget(std::uint32_t pid) const {

@@ -38,6 +38,7 @@ struct Options {
   std::string listen = kDefaultListen;           // serve --listen: IPV4:PORT
   bool per_pid = false;                          // serve --per-pid: a pid label on every key
   bool inflight = false;                         // serve --inflight: open waits per key
+  bool batch = true;  // hist, top, serve: batched probe mode; --no-batch: one trap per wait
 };
 
 }  // namespace probemon::tool

@@ -74,11 +74,16 @@ void Session::watch(int fd, std::function<void()> on_ready) {
   on_watched_ = std::move(on_ready);
 }
 
+void Session::beforeDetach(std::function<void(const char* end)> collect) {
+  before_detach_.push_back(std::move(collect));
+}
+
 void Session::run(const Display& display) {
   std::fprintf(stderr, "Tracing probemon %s in %s... Hit Ctrl-C to end.\n", display.what,
                detail::terminalText(target_.describe()).c_str());
   if (display.announced) display.announced();
   const char* end = loop(display);
+  for (const auto& collect : before_detach_) collect(end);
   // Last attached, first detached, as within each Attachment.
   for (auto attachment = attachments_.rbegin(); attachment != attachments_.rend(); ++attachment) {
     (*attachment)->detach();

@@ -43,6 +43,11 @@ class Session {
   // Also serve `fd` with `on_ready` whenever it is readable.
   void watch(int fd, std::function<void()> on_ready);
 
+  // Also run `collect` when the run is over (with why, as render's `end`),
+  // before any program is detached: a program collects what the target
+  // still holds (LatencyHistograms' batched mode).
+  void beforeDetach(std::function<void(const char* end)> collect);
+
   // What a view shows while it runs.
   struct Display {
     const char* what;                      // "waits": "Tracing probemon waits in PID 42..."
@@ -58,9 +63,9 @@ class Session {
     std::function<void()> target_exited = {};
   };
 
-  // Says on stderr that every probe is attached, runs until the end,
-  // detaches every program of the session (in the reverse order of
-  // attaching) and renders the last time.
+  // Says on stderr that every probe is attached, runs until the end, runs
+  // the beforeDetach() calls, detaches every program of the session (in
+  // the reverse order of attaching) and renders the last time.
   void run(const Display& display);
 
  private:
@@ -73,6 +78,7 @@ class Session {
   Fd signal_fd_;
   int watched_fd_ = -1;
   std::function<void()> on_watched_;
+  std::vector<std::function<void(const char* end)>> before_detach_;
   std::vector<Attachment*> attachments_;
 };
 

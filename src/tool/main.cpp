@@ -33,6 +33,7 @@ using probemon::tool::Options;
 enum Groups : unsigned {
   kTracing = 1,   // --duration, --max-keys: it attaches
   kInterval = 2,  // --interval: it refreshes
+  kLatency = 4,   // --no-batch: it reads latency histograms
 };
 
 // A number from `low` to `high` (above `low` if `low_open`), finite: NaN
@@ -73,12 +74,13 @@ const Subcommand kSubcommands[] = {
     {"list", "the probemon probes and semaphores in a process or file", probemon::tool::runList, 0,
      nullptr, nullptr},
     {"hist", "per-key latency histograms, printed at exit", probemon::tool::runHist,
-     kTracing | kInterval, "also print every S seconds",
+     kTracing | kInterval | kLatency, "also print every S seconds",
      [](CLI::App& sub, Options& o) {
        sub.add_option("--units", o.units, "histogram unit")
            ->check(CLI::IsMember({"nsecs", "usecs", "msecs"}));
      }},
-    {"top", "live per-key table: rate, p50, p99, max", probemon::tool::runTop, kTracing | kInterval,
+    {"top", "live per-key table: rate, p50, p99, max", probemon::tool::runTop,
+     kTracing | kInterval | kLatency,
      "refresh every S seconds (default 1)", nullptr},
     {"inflight", "waits open longer than --min-ms right now", probemon::tool::runInflight,
      kTracing | kInterval, "refresh every S seconds (default 1)",
@@ -100,7 +102,8 @@ const Subcommand kSubcommands[] = {
      }},
     {"counters", "DynamicCounter values and registrations", probemon::tool::runCounters,
      kTracing | kInterval, "refresh every S seconds (default 1)", nullptr},
-    {"serve", "serve /metrics to Prometheus until SIGTERM", probemon::tool::runServe, kTracing,
+    {"serve", "serve /metrics to Prometheus until SIGTERM", probemon::tool::runServe,
+     kTracing | kLatency,
      nullptr,
      [](CLI::App& sub, Options& o) {
        sub.add_option("--listen", o.listen, "IPV4:PORT to serve /metrics on")
@@ -133,6 +136,11 @@ void addOptions(CLI::App& sub, const Subcommand& command, Options& o) {
     sub.add_option_function<double>(
            "--interval", [&o](double s) { o.interval_s = s; }, command.interval_help)
         ->check(numberIn(0.01, 86400.0));
+  }
+  if (command.groups & kLatency) {
+    sub.add_flag("!--no-batch", o.batch,
+                 "one probe hit per wait (wait__done) instead of one per batch of waits "
+                 "(wait__batch): for a target whose libprobemon has no wait__batch");
   }
   if (command.add_own != nullptr) command.add_own(sub, o);
 }

@@ -230,7 +230,7 @@ TEST_P(ProbeTest, GdbListsEveryProbeWithItsSemaphore) {
   const auto gdb = run({"gdb", "-batch", "-nx", "-ex", "info probes", GetParam().probes});
   ASSERT_EQ(gdb.status, 0) << gdb.err;
   for (const char* probe : {"wait__start", "wait__done", "counter__register", "counter__unregister",
-                            "dynamic__value"}) {
+                            "dynamic__value", "wait__batch"}) {
     const std::regex row(std::string(R"(stap\s+probemon\s+)") + probe +
                          R"(\s+0x[0-9a-f]+\s+0x[0-9a-f]+)");
     EXPECT_TRUE(std::regex_search(gdb.out, row)) << probe << " missing in\n" << gdb.out;
@@ -255,7 +255,7 @@ TEST_P(ProbeTest, NotesNameEveryProbeAtRealAddresses) {
     EXPECT_NE(std::stoull((*it)[3].str(), nullptr, 16), 0u) << name << " has no semaphore";
   }
   for (const char* probe : {"wait__start", "wait__done", "counter__register", "counter__unregister",
-                            "dynamic__value"}) {
+                            "dynamic__value", "wait__batch"}) {
     EXPECT_GE(locations[probe], 1) << probe << " missing in\n" << readelf.out;
   }
 }

@@ -128,6 +128,11 @@ const std::map<std::string, Expectation>& expectations() {
                       "dynamic demo.batches.trained"}))
                   << out;
             }}},
+      {"batch-count",
+       {.check =
+            [](const std::string& out) {
+              EXPECT_EQ(mapValues(out, "@waits"), (Counts{{"", 36}})) << out;
+            }}},
       {"dynamic-values",
        {.check =
             [](const std::string& out) {
@@ -181,7 +186,8 @@ TEST_P(OnelinerTest, ListShowsEveryProbe) {
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(matching(r.out, std::regex(R"(^usdt:/proc/\d+/root/.*:probemon:(\w+)$)")),
             (std::multiset<std::string>{"counter__register", "counter__unregister",
-                                        "dynamic__value", "wait__done", "wait__start"}))
+                                        "dynamic__value", "wait__batch", "wait__done",
+                                        "wait__start"}))
       << r.out;
   workload.writeStdin("go\n");
   EXPECT_EQ(workload.wait(30s), 0);

@@ -74,6 +74,7 @@ const std::map<std::string, Probe>& probesByName() {
       {"counter__register", Probe::CounterRegister},
       {"counter__unregister", Probe::CounterUnregister},
       {"dynamic__value", Probe::DynamicValue},
+      {"wait__batch", Probe::WaitBatch},
   };
   return all;
 }
@@ -307,7 +308,7 @@ int main(int argc, char** argv) {
   app.add_option("--await-attach", await_probes,
                  "probe whose semaphore must be set before starting")
       ->check(CLI::IsMember({"wait__start", "wait__done", "counter__register",
-                             "counter__unregister", "dynamic__value"}));
+                             "counter__unregister", "dynamic__value", "wait__batch"}));
   app.add_option("--linger-ms", linger_ms,
                  "after its plans each thread stays alive this long; counters stay live")
       ->check(CLI::NonNegativeNumber);

@@ -297,7 +297,8 @@ TEST(ListTest, ProbesInLibraryAndStaticExecutable) {
       names.insert(probe["name"]);
     }
     EXPECT_EQ(names, (std::set<std::string>{"wait__start", "wait__done", "counter__register",
-                                            "counter__unregister", "dynamic__value"}));
+                                            "counter__unregister", "dynamic__value",
+                                            "wait__batch"}));
   }
   const auto text = tool({"list", "--path", WORKLOAD_STATIC});
   EXPECT_EQ(text.status, 0);

@@ -65,7 +65,7 @@ TEST_P(HistTest, CountsAndBucketsAreExactAndEndWithTheTarget) {
   EXPECT_EQ(doc["end"], "target exited");
   EXPECT_EQ(doc["unit"], "usecs");
   EXPECT_EQ(doc["dropped"],
-            (nlohmann::json{{"waits", 0}, {"names", 0}, {"images", 0}, {"missed", 0}}));
+            (nlohmann::json{{"waits", 0}, {"batches", 0}, {"names", 0}, {"images", 0}, {"missed", 0}}));
   ASSERT_EQ(doc["keys"].size(), 2U) << doc.dump();
   expectKey(doc["keys"], "test.fast", 50, 1'000'000);
   expectKey(doc["keys"], "test.slow", 6, 20'000'000);

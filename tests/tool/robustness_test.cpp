@@ -40,7 +40,7 @@ TEST(ManyKeysTest, TenThousandKeysAllCountedWithRoomForThem) {
   }
   EXPECT_EQ(names.size(), 10000U);
   EXPECT_EQ(doc["dropped"],
-            (nlohmann::json{{"waits", 0}, {"names", 0}, {"images", 0}, {"missed", 0}}));
+            (nlohmann::json{{"waits", 0}, {"batches", 0}, {"names", 0}, {"images", 0}, {"missed", 0}}));
 }
 
 TEST(ManyKeysTest, WaitsPastMaxKeysAreCountedAsDropped) {

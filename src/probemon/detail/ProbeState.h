@@ -18,6 +18,7 @@ enum class Probe {
   CounterRegister,
   CounterUnregister,
   DynamicValue,
+  WaitBatch,
 };
 
 PROBEMON_API bool probeAttached(Probe probe) noexcept;

@@ -47,7 +47,8 @@ void printHistograms(const LatencyHistograms& latency, const Options& options, c
 void runHist(const Options& options) {
   const Unit unit = unitNamed(options.units);
   Session session(options.target, options.duration_s);
-  const LatencyHistograms latency(session, options.max_keys, unit, KeyFilter(options.key_glob));
+  const LatencyHistograms latency(session, options.max_keys, unit, KeyFilter(options.key_glob),
+                                 options.batch);
   session.run({.what = "waits",
                .every_s = options.interval_s.value_or(0),  // only when asked
                .render = [&](const char* end) { printHistograms(latency, options, unit, end); }});

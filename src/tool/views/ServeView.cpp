@@ -25,7 +25,8 @@ void runServe(const Options& options) {
   Session session(options.target, options.duration_s);
   const KeyFilter filter(options.key_glob);
   // Nanoseconds: the kernel's buckets are then the exact le bounds.
-  const LatencyHistograms latency(session, options.max_keys, unitNamed("nsecs"), filter);
+  const LatencyHistograms latency(session, options.max_keys, unitNamed("nsecs"), filter,
+                                 options.batch);
   const CounterValues counters(session, options.max_keys, filter);
   std::optional<OpenWaits> open;
   if (options.inflight) open.emplace(session, options.max_keys, options.max_waits, filter);

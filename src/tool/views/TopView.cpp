@@ -98,7 +98,8 @@ class Top {
 
 void runTop(const Options& options) {
   Session session(options.target, options.duration_s);
-  const LatencyHistograms latency(session, options.max_keys, kUnit, KeyFilter(options.key_glob));
+  const LatencyHistograms latency(session, options.max_keys, kUnit, KeyFilter(options.key_glob),
+                                 options.batch);
   Top top(latency, options);
   session.run({.what = "waits", .every_s = refreshInterval(options), .render = [&](const char*) {
                  top.refresh();
