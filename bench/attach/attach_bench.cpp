@@ -29,6 +29,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <probemon/ApproximateClock.h>
 #include <probemon/WaitCounter.h>
 #include <CLI/CLI.hpp>
 
@@ -72,6 +73,21 @@ double withEmptyProgram(const std::string& path, const char* provider, const cha
 
 void oneWait(probemon::WaitCounterHandle& handle) { auto guard = handle.start(); }
 
+// Keeps `value` computed.
+void keepValue(probemon::approx_time_t value) { asm volatile("" : : "r"(value) : "memory"); }
+
+// `body()` with wait__batch's semaphore raised as a tracer would raise it,
+// but no uprobe: batched waits without the kernel's share.
+template <typename Body>
+double withBatchSemaphoreRaised(Body body) {
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): the kernel writes it too
+  auto* semaphore = const_cast<std::uint16_t*>(probemon::detail::wait_batch_semaphore);
+  __atomic_fetch_add(semaphore, 1, __ATOMIC_RELAXED);
+  const double ns = body();
+  __atomic_fetch_sub(semaphore, 1, __ATOMIC_RELAXED);
+  return ns;
+}
+
 void run(const std::string& tool, int rounds, long waits, double top_seconds);
 
 }  // namespace
@@ -108,6 +124,7 @@ void run(const std::string& tool, int rounds, long waits, double top_seconds) {
   probemon::WaitCounterHandle handle("bench.attach");
   const std::string library = libprobemonPath();
   std::vector<double> bare, empty_done, attached, batched, before, after, attach_ms;
+  std::vector<double> stamps, by_hand, empty_batch;
   for (int round = 0; round < rounds; ++round) {
     before.push_back(nsPerIteration(waits, [&] { oneWait(handle); }));
 
@@ -127,6 +144,20 @@ void run(const std::string& tool, int rounds, long waits, double top_seconds) {
     batch.waitAttached();
     batched.push_back(nsPerIteration(waits, [&] { oneWait(handle); }));
     batch.finish(SIGINT);
+
+    // Where a batched wait's time goes: its two TSC stamps; the library's
+    // whole share, with wait__batch's semaphore raised by hand and no uprobe
+    // (its hand-offs are nops); and with an empty program on wait__batch,
+    // which adds a trap per hand-off but none of hist's work per wait.
+    stamps.push_back(nsPerIteration(waits, [] {
+      const probemon::approx_time_t start = probemon::getApproximateTime();
+      keepValue(probemon::getApproximateTime() - start);
+    }));
+    by_hand.push_back(withBatchSemaphoreRaised([&] {
+      return nsPerIteration(waits, [&] { oneWait(handle); });
+    }));
+    empty_batch.push_back(
+        withEmptyProgram(library, "probemon", "wait__batch", waits, [&] { oneWait(handle); }));
 
     after.push_back(nsPerIteration(waits, [&] { oneWait(handle); }));
   }
@@ -159,6 +190,11 @@ void run(const std::string& tool, int rounds, long waits, double top_seconds) {
   fmt::print("  {:<58} {:>10.1f} ns  ({:.3f}x the bare probe)\n",
              "wait with the empty program on wait__done, per wait", median(empty_done),
              median(empty_done) / median(bare));
+  fmt::print("  {:<58} {:>10.1f} ns\n", "  batched: wait with the empty program on wait__batch",
+             median(empty_batch));
+  fmt::print("  {:<58} {:>10.1f} ns\n", "  batched: wait, semaphore raised by hand, no uprobe",
+             median(by_hand));
+  fmt::print("  {:<58} {:>10.1f} ns\n", "  batched: its two TSC stamps alone", median(stamps));
   fmt::print("  {:<58} {:>10.1f} ns\n", "wait detached, before the tool", median(before));
   fmt::print("  {:<58} {:>10.1f} ns\n", "wait detached, after the tool came and went",
              median(after));

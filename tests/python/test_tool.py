@@ -65,7 +65,7 @@ def test_hist_counts_python_waits_exactly():
     assert keys["test.py.fast"]["min_ns"] >= 1_000_000
     assert keys["test.py.slow"]["count"] == 2
     assert keys["test.py.slow"]["min_ns"] >= 20_000_000
-    assert docs[0]["dropped"] == {"waits": 0, "names": 0, "images": 0, "missed": 0}
+    assert docs[0]["dropped"] == {"waits": 0, "batches": 0, "names": 0, "images": 0, "missed": 0}
 
 
 # DynamicCounters made after "go", read by the tool's sampler; one callback

@@ -226,7 +226,7 @@ std::uint64_t fileOffset(const std::string& path, std::uint64_t pc) {
 // Another tracer's plain uprobe (no semaphore) on the probe's address, as a
 // perf probe or a bpftrace uprobe would place: the kernel refuses probemon's
 // (which raises the semaphore) with EINVAL, the cause only in dmesg. The
-// error says it.
+// error says it. The probe is wait__batch, the one hist attaches by default.
 TEST(UprobeConflictTest, AnotherTracersUprobeIsNamedAsTheLikelyCause) {
   PROBEMON_REQUIRE_TRACING();
   const auto list = run({PROBEMON_TOOL, "list", "--path", WORKLOAD_STATIC, "--json"}, 30s);
@@ -235,7 +235,7 @@ TEST(UprobeConflictTest, AnotherTracersUprobeIsNamedAsTheLikelyCause) {
   const auto doc = nlohmann::json::parse(list.out);
   std::uint64_t pc = 0;
   for (const auto& probe : doc["objects"][0]["probes"]) {
-    if (probe["name"] == "wait__done") pc = probe["pc"];
+    if (probe["name"] == "wait__batch") pc = probe["pc"];
   }
   const std::uint64_t offset = fileOffset(WORKLOAD_STATIC, pc);
   ASSERT_NE(offset, 0U) << "pc " << pc;
