@@ -56,7 +56,7 @@ __u64 batch_sweeps = 0;
 /* Records read from the process a chunk at a time: one bpf_probe_read_user()
  * per 32 waits. */
 #define PM_BATCH_CHUNK 32
-/* More waits than a probemon batch ever holds (src/WaitBatch.h: 1024) are
+/* More waits than a probemon batch ever holds (src/WaitBatch.h: 2048) are
  * not read: counted in batch_dropped. */
 #define PM_BATCH_MAX 65536
 

@@ -49,26 +49,42 @@ std::chrono::steady_clock::time_point monotonicNow() {
                                                std::chrono::nanoseconds(ts.tv_nsec));
 }
 
+// A per-wait tracer attached during a batched wait: it has no wait id (none
+// was taken) and its start is now minus the duration, as stopRecorded().
+// Out of line, so the batched stop stays small.
+[[gnu::noinline, gnu::cold]] void fireDoneAfterBatched(const detail::Key& key,
+                                                       std::uint64_t duration) noexcept {
+  PROBEMON_PROBE(wait__done, key.name.c_str(), key.id, detail::ThreadWaitState::nextSharedWaitId(),
+                 static_cast<std::uint64_t>(getTime()) - duration, duration);
+}
+
 }  // namespace
 
 WaitCounterHandle::WaitCounterHandle(std::string_view key) : hot_(detail::waitCounterFor(key)) {}
 
 WaitCounterHandle::WaitGuard WaitCounterHandle::startTimed() {
-  // start() saw someone listening; find out who.
+  // start() saw someone listening. Only wait__batch, once the flusher has
+  // calibrated the TSC: nothing to look up, one stamp (src/WaitBatch.h), in
+  // a function of its own so it pays none of startListened()'s prologue.
   auto& impl = static_cast<detail::WaitCounterImpl&>(hot_);
-  // impl_ stays null until the wait has fully started, so that if a
-  // backend's context storage cannot be allocated the guard is inert.
-  WaitGuard guard;
   if (PROBEMON_PROBE_ENABLED(wait__batch) && impl.backendCount() == 0 &&
       !PROBEMON_PROBE_ENABLED(wait__start) && !PROBEMON_PROBE_ENABLED(wait__done) &&
       detail::approx_ns_per_tick.load(std::memory_order_relaxed) != 0) [[likely]] {
-    // Only wait__batch listens, and the flusher has calibrated the TSC:
-    // nothing to look up, one stamp (src/WaitBatch.h).
+    WaitGuard guard;
     guard.batched_ = true;
     guard.start_ns_ = getApproximateTime();
     guard.impl_ = &impl;
     return guard;
   }
+  return startListened();
+}
+
+WaitCounterHandle::WaitGuard WaitCounterHandle::startListened() {
+  // Find out who listens.
+  auto& impl = static_cast<detail::WaitCounterImpl&>(hot_);
+  // impl_ stays null until the wait has fully started, so that if a
+  // backend's context storage cannot be allocated the guard is inert.
+  WaitGuard guard;
   guard.batched_ = false;
   const bool backends = impl.backendCount() != 0;
   detail::ThreadWaitState* thread = detail::ThreadWaitState::current();
@@ -151,13 +167,8 @@ void WaitCounterHandle::WaitGuard::stopBatched() noexcept {
   if (PROBEMON_PROBE_ENABLED(wait__batch)) [[likely]] {
     detail::WaitBatch::record(impl->key(), duration);
   }
-  if (PROBEMON_PROBE_ENABLED(wait__done)) {
-    // A per-wait tracer attached during the wait: it has no wait id (none
-    // was taken) and its start is now minus the duration, as stopRecorded().
-    const detail::Key& key = impl->key();
-    PROBEMON_PROBE(wait__done, key.name.c_str(), key.id,
-                   detail::ThreadWaitState::nextSharedWaitId(),
-                   static_cast<std::uint64_t>(getTime()) - duration, duration);
+  if (PROBEMON_PROBE_ENABLED(wait__done)) [[unlikely]] {
+    fireDoneAfterBatched(impl->key(), duration);
   }
 }
 

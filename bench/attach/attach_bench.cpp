@@ -2,7 +2,7 @@
 // probemon-bench-attach: what attaching costs, measured side by side in one
 // run (docs/performance.md, "The probemon tool"):
 //   - ns per wait with `probemon hist` attached, batched (its default: one
-//     wait__batch hit per 256 waits) and with --no-batch (one wait__done
+//     wait__batch hit per 1,024 waits) and with --no-batch (one wait__done
 //     trap per wait), against ns per hit of an empty BPF program on one bare
 //     USDT probe (no semaphore, no arguments), and per wait with the empty
 //     program on wait__done instead (the cost of the library's timed path

@@ -132,6 +132,8 @@ class PROBEMON_API WaitCounterHandle {
 
  private:
   WaitGuard startTimed();
+  // startTimed() for any listener but wait__batch alone.
+  WaitGuard startListened();
 
   // The key's state, a WaitCounterImpl; lives for the whole process.
   detail::WaitCounterHotState& hot_;

@@ -4,7 +4,7 @@
 // chosen at load, and read back summed over CPUs.
 //
 // Batched (the default where the target's libprobemon has wait__batch), the
-// program reads batches of waits (src/WaitBatch.h): one probe hit per 256
+// program reads batches of waits (src/WaitBatch.h): one probe hit per 1,024
 // waits instead of one per wait. Waits reach the maps up to 100 ms late
 // (the target's flusher hands partial batches over every 50 ms), so at the
 // end of a run, before detaching, it waits until the -p target's flusher

@@ -87,7 +87,7 @@ TEST(BatchTest, BatchedAndPerWaitToolsOnOneRunAgreeExactly) {
 // batches of threads that exited were handed over as they exited.
 TEST(BatchTest, ExitedThreadsPartialBatchesAreCounted) {
   PROBEMON_REQUIRE_TRACING();
-  // 7 waits (far below a batch of 256) on each of 3 threads that exit.
+  // 7 waits (far below a batch of 1,024) on each of 3 threads that exit.
   auto workload = startWorkload(
       WORKLOAD, {"--await-go", "--threads", "3", "--plan", "batch.exited:7:0", "--await-detach"});
   auto tool = startTool({"hist", "-p", pidOf(*workload), "--json", "--duration", "2"});
