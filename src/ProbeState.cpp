@@ -8,16 +8,14 @@
 namespace probemon::detail {
 
 #if PROBEMON_WITH_USDT
-const std::uint16_t* const wait_start_semaphore = &probemon_wait__start_semaphore;
-const std::uint16_t* const wait_done_semaphore = &probemon_wait__done_semaphore;
-const std::uint16_t* const wait_batch_semaphore = &probemon_wait__batch_semaphore;
+// Followed by wait__done's and wait__batch's (probes/probemon.d).
+const std::uint16_t* const wait_semaphores = &probemon_wait__start_semaphore;
 #else
 namespace {
-constexpr std::uint16_t kNeverAttached = 0;
+// Four, as start() reads on x86-64.
+constexpr std::uint16_t kNeverAttached[4] = {};
 }  // namespace
-const std::uint16_t* const wait_start_semaphore = &kNeverAttached;
-const std::uint16_t* const wait_done_semaphore = &kNeverAttached;
-const std::uint16_t* const wait_batch_semaphore = &kNeverAttached;
+const std::uint16_t* const wait_semaphores = kNeverAttached;
 #endif
 
 bool probeAttached(Probe probe) noexcept {

@@ -80,8 +80,8 @@ void keepValue(probemon::approx_time_t value) { asm volatile("" : : "r"(value) :
 // but no uprobe: batched waits without the kernel's share.
 template <typename Body>
 double withBatchSemaphoreRaised(Body body) {
-  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): the kernel writes it too
-  auto* semaphore = const_cast<std::uint16_t*>(probemon::detail::wait_batch_semaphore);
+  // The third of the wait semaphores. NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast)
+  auto* semaphore = const_cast<std::uint16_t*>(probemon::detail::wait_semaphores + 2);
   __atomic_fetch_add(semaphore, 1, __ATOMIC_RELAXED);
   const double ns = body();
   __atomic_fetch_sub(semaphore, 1, __ATOMIC_RELAXED);
