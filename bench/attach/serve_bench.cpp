@@ -2,7 +2,7 @@
 // probemon-bench-serve: what `probemon serve` costs (docs/performance.md,
 // "probemon serve"), each comparison side by side in one run:
 //   - the exposition alone: one scrape of --keys keys (histograms shaped
-//     like serve's: 39 buckets and +Inf), from serve's endpoint
+//     like serve's: its default buckets and +Inf), from serve's endpoint
 //     (MetricsServer: civetweb and prometheus-cpp's TextSerializer into a
 //     kept buffer) against prometheus-cpp's Exposer serving the same
 //     families, asked as Prometheus asks (gzip accepted) and without gzip;
@@ -79,7 +79,8 @@ Scrape scrape(int port, const std::string& headers) {
   return result;
 }
 
-// Families shaped like serve's for `keys` keys: a histogram each, filled.
+// Families shaped like serve's for `keys` keys: a histogram each, filled,
+// with serve's default buckets.
 class SyntheticMetrics : public prometheus::Collectable {
  public:
   explicit SyntheticMetrics(int keys) : keys_(keys) {}
@@ -93,7 +94,7 @@ class SyntheticMetrics : public prometheus::Collectable {
       hist.sum_ns = 123456789ULL * static_cast<unsigned>(key + 1);
       prometheus::ClientMetric metric;
       metric.label = {{"key", fmt::format("bench.serve.key.{}", key)}};
-      metric.histogram = probemon::tool::secondsHistogram(hist);
+      metric.histogram = probemon::tool::secondsHistogram(hist, buckets_);
       family.metric.push_back(std::move(metric));
     }
     return {family};
@@ -101,6 +102,7 @@ class SyntheticMetrics : public prometheus::Collectable {
 
  private:
   int keys_;
+  probemon::tool::BucketRange buckets_ = probemon::tool::bucketRange(probemon::tool::kDefaultBuckets);
 };
 
 void exposition(int keys, int scrapes) {
