@@ -6,9 +6,9 @@
 // 1.023 us to 17.18 s: the range of a wait worth a latency histogram (a
 // shorter one costs less than the uprobe that times it; a longer one is a
 // stuck wait, which --inflight shows). Each bucket is a line of every key's
-// exposition and a series in Prometheus, and writing a line's le cost most
-// of a scrape: 25 bounds instead of the kernel's 39 made a scrape of 1,000
-// keys 1.5x cheaper (docs/performance.md, "probemon serve").
+// exposition and a series in Prometheus, and writing lines is most of what
+// a scrape costs: 25 bounds instead of the kernel's 39 made a scrape of
+// 1,000 keys 1.5-1.7x cheaper in CPU (docs/performance.md, "probemon serve").
 #pragma once
 
 #include <string_view>
