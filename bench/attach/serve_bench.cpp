@@ -6,7 +6,8 @@
 //     (MetricsServer: civetweb and prometheus-cpp's TextSerializer into a
 //     kept buffer) against prometheus-cpp's Exposer serving the same
 //     families, asked as Prometheus asks (gzip accepted) and without gzip;
-//     client-side ms per scrape, rounds alternating;
+//     client-side ms per scrape, rounds alternating; and the text written
+//     by serve's Exposition alone, in the benchmark's thread;
 //   - with root, serve attached to this process with --keys real keys: ms
 //     per scrape (client side, and serve's own probemon_scrape_duration_
 //     seconds), serve's CPU per scrape (to the ns, from schedstat), and its
@@ -41,6 +42,7 @@
 #include <prometheus/exposer.h>
 #include <CLI/CLI.hpp>
 
+#include "Exposition.h"
 #include "Histogram.h"
 #include "MetricsServer.h"
 #include "SecondsHistogram.h"
@@ -117,9 +119,15 @@ void exposition(int keys, int scrapes) {
   const int exposer_port = exposer.GetListeningPorts().front();
   const std::string gzip = "Accept-Encoding: gzip\r\n";
   const std::string prometheus = fmt::format("Accept: {}\r\n{}", kPrometheusAccept, gzip);
-  std::vector<double> text, open_metrics, exposer_gzip, exposer_plain;
+  std::vector<double> text, open_metrics, exposer_gzip, exposer_plain, serializer;
   std::size_t text_bytes = 0, exposer_bytes = 0;
+  probemon::tool::Exposition alone;
   for (int i = 0; i < scrapes; ++i) {
+    // The serializer on its own, in this thread: the floor of a scrape.
+    auto families = metrics.Collect();
+    const auto start = Clock::now();
+    alone.write(std::move(families), probemon::tool::Format::kText);
+    serializer.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
     const Scrape t = scrape(ours_port, gzip);
     text.push_back(t.ms);
     text_bytes = t.body.size();
@@ -134,6 +142,7 @@ void exposition(int keys, int scrapes) {
     fmt::print("  {:<58} {:>8.1f} ms  ({:.1f})  {} bytes\n", what, median(ms),
                *std::max_element(ms.begin(), ms.end()), bytes);
   };
+  row("TextSerializer alone (Exposition::write), text 0.0.4", serializer, text_bytes);
   row("serve's endpoint, text 0.0.4", text, text_bytes);
   row("serve's endpoint, OpenMetrics (Prometheus's Accept)", open_metrics, 0);
   row("prometheus-cpp Exposer, Prometheus's Accept (gzip)", exposer_gzip, exposer_bytes);

@@ -8,7 +8,8 @@
 // stuck wait, which --inflight shows). Each bucket is a line of every key's
 // exposition and a series in Prometheus, and writing lines is most of what
 // a scrape costs: 25 bounds instead of the kernel's 39 made a scrape of
-// 1,000 keys 1.5-1.7x cheaper in CPU (docs/performance.md, "probemon serve").
+// 1,000 keys about 1.5x cheaper in CPU (docs/performance.md, "probemon
+// serve").
 #pragma once
 
 #include <string_view>
