@@ -123,6 +123,14 @@ WaitCounterHandle::WaitGuard WaitCounterHandle::startListened() {
     guard.contexts_[0] = set->backend(0).start(now);
   }
   guard.impl_ = &impl;
+  if (guard.backends_ != nullptr &&
+      (PROBEMON_PROBE_ENABLED(wait__start) || PROBEMON_PROBE_ENABLED(wait__done) ||
+       PROBEMON_PROBE_ENABLED(wait__batch))) {
+    // Tracers time the wait, not the instrumentation: a backend whose
+    // start() is slow must not lengthen the duration they see (stopTimed()
+    // reads its clock before the backends stop, for the same reason).
+    guard.start_ns_ = toNanos(monotonicNow());
+  }
   if (PROBEMON_PROBE_ENABLED(wait__start)) {
     const detail::Key& key = impl.key();
     PROBEMON_PROBE(wait__start, key.name.c_str(), key.id, guard.wait_id_,

@@ -2,20 +2,24 @@
 // probemon-bench-serve: what `probemon serve` costs (docs/performance.md,
 // "probemon serve"), each comparison side by side in one run:
 //   - the exposition alone: one scrape of --keys keys (histograms shaped
-//     like serve's: 39 buckets and +Inf), from serve's endpoint
+//     like serve's: its default buckets and +Inf), from serve's endpoint
 //     (MetricsServer: civetweb and prometheus-cpp's TextSerializer into a
 //     kept buffer) against prometheus-cpp's Exposer serving the same
 //     families, asked as Prometheus asks (gzip accepted) and without gzip;
-//     client-side ms per scrape, rounds alternating;
+//     client-side ms per scrape, rounds alternating; and the text written
+//     by serve's Exposition alone, in the benchmark's thread;
 //   - with root, serve attached to this process with --keys real keys: ms
 //     per scrape (client side, and serve's own probemon_scrape_duration_
-//     seconds), serve's CPU per scrape, and its CPU share at one scrape per
-//     second with --keys and with 10 keys while this process waits on them;
+//     seconds), serve's CPU per scrape (to the ns, from schedstat), and its
+//     CPU share at one scrape per second with --keys and with 10 keys while
+//     this process waits on them; with --baseline, another build's serve is
+//     attached too and scraped in turn with it;
 //   - ns per wait with nothing, `hist`, `serve` and `serve --inflight`
 //     attached, rounds alternating.
 //
-//   probemon-bench-serve --tool build/src/tool/probemon [--keys 1000] [--scrapes 21]
-//                        [--cpu-seconds 30] [--rounds 5] [--waits 200000]
+//   probemon-bench-serve --tool build/src/tool/probemon [--baseline OTHER/probemon
+//                        [--baseline-arg=--buckets=1ns:549.75s]] [--keys 1000] [--scrapes 21] [--cpu-seconds 30] [--rounds 5]
+//                        [--waits 200000]
 #include <civetweb.h>
 #include <unistd.h>
 
@@ -24,11 +28,10 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <memory>
 #include <regex>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -39,6 +42,7 @@
 #include <prometheus/exposer.h>
 #include <CLI/CLI.hpp>
 
+#include "Exposition.h"
 #include "Histogram.h"
 #include "MetricsServer.h"
 #include "SecondsHistogram.h"
@@ -79,7 +83,8 @@ Scrape scrape(int port, const std::string& headers) {
   return result;
 }
 
-// Families shaped like serve's for `keys` keys: a histogram each, filled.
+// Families shaped like serve's for `keys` keys: a histogram each, filled,
+// with serve's default buckets.
 class SyntheticMetrics : public prometheus::Collectable {
  public:
   explicit SyntheticMetrics(int keys) : keys_(keys) {}
@@ -93,7 +98,7 @@ class SyntheticMetrics : public prometheus::Collectable {
       hist.sum_ns = 123456789ULL * static_cast<unsigned>(key + 1);
       prometheus::ClientMetric metric;
       metric.label = {{"key", fmt::format("bench.serve.key.{}", key)}};
-      metric.histogram = probemon::tool::secondsHistogram(hist);
+      metric.histogram = probemon::tool::secondsHistogram(hist, buckets_);
       family.metric.push_back(std::move(metric));
     }
     return {family};
@@ -101,6 +106,7 @@ class SyntheticMetrics : public prometheus::Collectable {
 
  private:
   int keys_;
+  probemon::tool::BucketRange buckets_ = probemon::tool::bucketRange(probemon::tool::kDefaultBuckets);
 };
 
 void exposition(int keys, int scrapes) {
@@ -113,9 +119,15 @@ void exposition(int keys, int scrapes) {
   const int exposer_port = exposer.GetListeningPorts().front();
   const std::string gzip = "Accept-Encoding: gzip\r\n";
   const std::string prometheus = fmt::format("Accept: {}\r\n{}", kPrometheusAccept, gzip);
-  std::vector<double> text, open_metrics, exposer_gzip, exposer_plain;
+  std::vector<double> text, open_metrics, exposer_gzip, exposer_plain, serializer;
   std::size_t text_bytes = 0, exposer_bytes = 0;
+  probemon::tool::Exposition alone;
   for (int i = 0; i < scrapes; ++i) {
+    // The serializer on its own, in this thread: the floor of a scrape.
+    auto families = metrics.Collect();
+    const auto start = Clock::now();
+    alone.write(std::move(families), probemon::tool::Format::kText);
+    serializer.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
     const Scrape t = scrape(ours_port, gzip);
     text.push_back(t.ms);
     text_bytes = t.body.size();
@@ -130,25 +142,25 @@ void exposition(int keys, int scrapes) {
     fmt::print("  {:<58} {:>8.1f} ms  ({:.1f})  {} bytes\n", what, median(ms),
                *std::max_element(ms.begin(), ms.end()), bytes);
   };
+  row("TextSerializer alone (Exposition::write), text 0.0.4", serializer, text_bytes);
   row("serve's endpoint, text 0.0.4", text, text_bytes);
   row("serve's endpoint, OpenMetrics (Prometheus's Accept)", open_metrics, 0);
   row("prometheus-cpp Exposer, Prometheus's Accept (gzip)", exposer_gzip, exposer_bytes);
   row("prometheus-cpp Exposer, no Accept headers", exposer_plain, 0);
 }
 
-// CPU seconds process `pid` has used (all its threads), from /proc.
+// CPU seconds the threads of process `pid` have used, to the nanosecond:
+// the first field of each /proc/PID/task/TID/schedstat (/proc/PID/stat
+// counts 10 ms ticks, too coarse for a scrape).
 double cpuSeconds(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  // Fields after the command (which may hold spaces): utime and stime are
-  // the 12th and 13th after the closing parenthesis.
-  std::istringstream fields(text.substr(text.rfind(')') + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 1; i <= 13 && fields >> field; ++i) {
-    if (i >= 12) ticks += std::stod(field);
+  double ns = 0;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+    std::ifstream schedstat(task.path() / "schedstat");
+    double on_cpu_ns = 0;
+    if (schedstat >> on_cpu_ns) ns += on_cpu_ns;
   }
-  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return ns / 1e9;
 }
 
 // `probemon serve -p <this process>` with `extra` options; its port.
@@ -176,28 +188,58 @@ double scrapeDurationOf(const std::string& body) {
   return match.empty() ? 0 : std::stod(match[1]) * 1e3;
 }
 
-void attached(const std::string& tool, std::vector<probemon::WaitCounterHandle>& handles,
+// A probemon tool to measure serve of: "serve" (--tool) or "baseline"
+// (--baseline, e.g. a build of an earlier commit, with --baseline-arg
+// options of its serve).
+struct Tool {
+  std::string name;
+  std::string path;
+  std::vector<std::string> args;
+};
+
+// Every tool's serve attached at once and scraped in turn, so a comparison
+// sees the same load.
+struct Serves {
+  std::vector<std::unique_ptr<ToolProcess>> processes;
+  std::vector<int> ports;
+
+  explicit Serves(const std::vector<Tool>& tools) {
+    for (const Tool& tool : tools) {
+      ports.push_back(0);
+      processes.push_back(startServe(tool.path, ports.back(), tool.args));
+    }
+  }
+  ~Serves() {
+    for (auto& process : processes) process->finish(SIGTERM);
+  }
+};
+
+void attached(const std::vector<Tool>& tools, std::vector<probemon::WaitCounterHandle>& handles,
               int scrapes, double cpu_seconds) {
-  int port = 0;
   {
-    auto serve = startServe(tool, port);
-    std::vector<double> client, own, cpu;
+    Serves serves(tools);
+    std::vector<std::vector<double>> client(tools.size()), own(tools.size()), cpu(tools.size());
     for (int i = 0; i < scrapes; ++i) {
       for (auto& handle : handles) oneWait(handle);  // every key changes between scrapes
-      const double before = cpuSeconds(serve->pid());
-      const Scrape s = scrape(port, fmt::format("Accept: {}\r\n", kPrometheusAccept));
-      cpu.push_back((cpuSeconds(serve->pid()) - before) * 1e3);
-      client.push_back(s.ms);
-      // serve reports the previous scrape's duration: skip the first.
-      if (i > 0) own.push_back(scrapeDurationOf(s.body));
+      for (std::size_t t = 0; t < tools.size(); ++t) {
+        const double before = cpuSeconds(serves.processes[t]->pid());
+        const Scrape s = scrape(serves.ports[t], fmt::format("Accept: {}\r\n", kPrometheusAccept));
+        cpu[t].push_back((cpuSeconds(serves.processes[t]->pid()) - before) * 1e3);
+        client[t].push_back(s.ms);
+        // serve reports the previous scrape's duration: skip the first.
+        if (i > 0) own[t].push_back(scrapeDurationOf(s.body));
+      }
     }
-    serve->finish(SIGTERM);
     fmt::print("serve -p, {} keys, {} scrapes, medians (max)\n", handles.size(), scrapes);
-    fmt::print("  {:<58} {:>8.1f} ms  ({:.1f})\n", "one scrape, client side", median(client),
-               *std::max_element(client.begin(), client.end()));
-    fmt::print("  {:<58} {:>8.1f} ms  ({:.1f})\n", "one scrape, serve's probemon_scrape_duration",
-               median(own), *std::max_element(own.begin(), own.end()));
-    fmt::print("  {:<58} {:>8.0f} ms  (10 ms ticks)\n", "serve's CPU per scrape", median(cpu));
+    const auto row = [](const std::string& what, const std::vector<double>& ms) {
+      fmt::print("  {:<58} {:>8.1f} ms  ({:.1f})\n", what, median(ms),
+                 *std::max_element(ms.begin(), ms.end()));
+    };
+    for (std::size_t t = 0; t < tools.size(); ++t) {
+      row(tools[t].name + ": one scrape, client side", client[t]);
+      row(tools[t].name + ": one scrape, its probemon_scrape_duration", own[t]);
+      row(tools[t].name + ": its CPU per scrape", cpu[t]);
+    }
   }
   // One scrape per second while this process waits on its keys.
   for (const std::size_t keys : {std::size_t{10}, handles.size()}) {
@@ -208,21 +250,27 @@ void attached(const std::string& tool, std::vector<probemon::WaitCounterHandle>&
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }
     });
-    auto serve = startServe(tool, port);
-    scrape(port, "");  // the first scrape reads every name once
-    const double cpu_before = cpuSeconds(serve->pid());
+    Serves serves(tools);
+    std::vector<double> cpu_before;
+    for (std::size_t t = 0; t < tools.size(); ++t) {
+      scrape(serves.ports[t], "");  // the first scrape reads every name once
+      cpu_before.push_back(cpuSeconds(serves.processes[t]->pid()));
+    }
     const auto start = Clock::now();
     for (int s = 0; s < static_cast<int>(cpu_seconds); ++s) {
       std::this_thread::sleep_until(start + std::chrono::seconds(s + 1));
-      scrape(port, fmt::format("Accept: {}\r\n", kPrometheusAccept));
+      for (const int port : serves.ports) {
+        scrape(port, fmt::format("Accept: {}\r\n", kPrometheusAccept));
+      }
     }
-    const double cpu = cpuSeconds(serve->pid()) - cpu_before;
     const double wall = std::chrono::duration<double>(Clock::now() - start).count();
+    for (std::size_t t = 0; t < tools.size(); ++t) {
+      const double cpu = cpuSeconds(serves.processes[t]->pid()) - cpu_before[t];
+      fmt::print("  {:<58} {:>8.2f} %   ({:.3f} s CPU in {:.1f} s)\n",
+                 fmt::format("{}: CPU at one scrape per second, {} keys", tools[t].name, keys),
+                 100 * cpu / wall, cpu, wall);
+    }
     stop = true;
-    serve->finish(SIGTERM);
-    fmt::print("  {:<58} {:>8.2f} %   ({:.2f} s CPU in {:.1f} s)\n",
-               fmt::format("serve's CPU at one scrape per second, {} keys", keys), 100 * cpu / wall,
-               cpu, wall);
   }
 }
 
@@ -259,11 +307,17 @@ void perWait(const std::string& tool, int rounds, long waits) {
 
 int main(int argc, char** argv) try {
   CLI::App app{"probemon-bench-serve: what probemon serve costs, side by side"};
-  std::string tool;
+  std::string tool, baseline;
+  std::vector<std::string> baseline_args;
   int keys = 1000, scrapes = 21, rounds = 5;
   long waits = 200000;
   double cpu_seconds = 30;
   app.add_option("--tool", tool, "the probemon tool (without it: the exposition only)");
+  app.add_option("--baseline", baseline,
+                 "another probemon tool (e.g. an earlier commit's) whose serve is measured side "
+                 "by side with --tool's");
+  app.add_option("--baseline-arg", baseline_args,
+                 "an option of the baseline's serve, e.g. --baseline-arg=--buckets=1ns:549.75s");
   app.add_option("--keys", keys, "keys per scrape")->check(CLI::Range(1, 100000));
   app.add_option("--scrapes", scrapes, "scrapes per configuration")->check(CLI::Range(3, 10000));
   app.add_option("--cpu-seconds", cpu_seconds, "how long the one-scrape-per-second runs last")
@@ -282,7 +336,9 @@ int main(int argc, char** argv) try {
   std::vector<probemon::WaitCounterHandle> handles;
   handles.reserve(static_cast<std::size_t>(keys));
   for (int key = 0; key < keys; ++key) handles.emplace_back(fmt::format("bench.serve.key.{}", key));
-  attached(tool, handles, scrapes, cpu_seconds);
+  std::vector<Tool> tools = {{"serve", tool, {}}};
+  if (!baseline.empty()) tools.push_back({"baseline", baseline, baseline_args});
+  attached(tools, handles, scrapes, cpu_seconds);
   perWait(tool, rounds, waits);
   return 0;
 } catch (const std::exception& e) {

@@ -71,16 +71,20 @@ std::vector<KeyHist> LatencyHistograms::histograms() const {
   auto add = [&](const pm_key& key, const Histogram& hist) {
     if (auto name = program_.names().shown(key)) keys.push_back({key, std::move(*name), hist});
   };
-  if (program_->rodata->target_pid != 0) {
+  if (const std::uint32_t pid = program_->rodata->target_pid; pid != 0) {
     // The array's used slots are those of the first image's keys whose
-    // names were read (a key counts no wait before its name is kept).
-    const int fd = bpf_map__fd(program_->maps.hists_by_id);
-    Histogram hist;
+    // names were read (a key counts no wait before its name is kept): it is
+    // read up to the last of them.
+    std::uint32_t used = 0;
     for (const pm_key& key : program_.names().keys()) {
-      if (key.generation != 0 || key.key_id == 0 || key.key_id > max_keys_) continue;
-      const std::uint32_t slot = static_cast<std::uint32_t>(key.key_id - 1);
-      if (readHistogram(fd, &slot, hist) && hist.count != 0) add(key, hist);
+      if (key.generation == 0 && key.key_id <= max_keys_) {
+        used = std::max(used, static_cast<std::uint32_t>(key.key_id));
+      }
     }
+    readHistogramArray(bpf_map__fd(program_->maps.hists_by_id), used,
+                       [&](std::uint32_t slot, const Histogram& hist) {
+                         if (hist.count != 0) add({pid, 0, std::uint64_t{slot} + 1}, hist);
+                       });
   }
   for (const auto& [key, hist] : readHistograms(bpf_map__fd(program_->maps.hists))) {
     add(key, hist);

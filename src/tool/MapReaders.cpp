@@ -2,29 +2,97 @@
 #include "MapReaders.h"
 
 #include <bpf/libbpf.h>
+#include <fmt/format.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
 #include <cstring>
+
+#include "Error.h"
 
 namespace probemon::tool {
 
-bool readHistogram(int fd, const void* key, Histogram& hist) {
+namespace {
+
+// A batch's keys and values take at most this much (1,000 keys' per-CPU
+// histograms on 2 CPUs are 0.7 MB).
+constexpr std::size_t kBatchBytes = std::size_t{1} << 20;
+
+std::size_t roundUp8(std::size_t n) { return (n + 7) / 8 * 8; }
+
+// Per-CPU values come back as one 8-byte-aligned slot per possible CPU.
+std::size_t cpus() {
+  static const int n = libbpf_num_possible_cpus();
+  return static_cast<std::size_t>(n > 0 ? n : 1);
+}
+
+// pm_hist values of every CPU at `value`, summed.
+Histogram sumOverCpus(const void* value) {
   static_assert(sizeof(pm_hist) % 8 == 0);
-  // Per-CPU values come back as one 8-byte-aligned slot per possible CPU.
-  static const int cpus = libbpf_num_possible_cpus();
-  std::vector<pm_hist> per_cpu(static_cast<std::size_t>(cpus > 0 ? cpus : 1));
-  if (bpf_map_lookup_elem(fd, key, per_cpu.data()) != 0) return false;
-  hist = Histogram();
-  for (const auto& part : per_cpu) hist.merge(part);
-  return true;
+  Histogram hist;
+  for (std::size_t cpu = 0; cpu < cpus(); ++cpu) {
+    pm_hist part;
+    std::memcpy(&part, static_cast<const std::byte*>(value) + cpu * sizeof(pm_hist), sizeof(part));
+    hist.merge(part);
+  }
+  return hist;
+}
+
+}  // namespace
+
+void lookupBatches(int fd, std::size_t key_size, std::size_t value_size, std::uint32_t limit,
+                   const std::function<void(const void* key, const void* value)>& visit) {
+  thread_local std::vector<std::byte> buffer;
+  // The position tokens: a bucket index (u32) for a hash, a key for an array.
+  std::vector<std::byte> in(std::max<std::size_t>(key_size, 8)), out(in.size());
+  const std::size_t keys_bytes_per_entry = roundUp8(key_size);
+  auto batch = static_cast<std::uint32_t>(
+      std::max<std::size_t>(1, kBatchBytes / (keys_bytes_per_entry + roundUp8(value_size))));
+  const void* position = nullptr;
+  for (std::uint32_t done = 0; done < limit;) {
+    std::uint32_t count = std::min(batch, limit - done);
+    const std::size_t keys_bytes = roundUp8(key_size * count);
+    buffer.resize(std::max(buffer.size(), keys_bytes + value_size * count));
+    std::byte* keys = buffer.data();
+    std::byte* values = buffer.data() + keys_bytes;
+    LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    const int error = bpf_map_lookup_batch(fd, const_cast<void*>(position), out.data(), keys,
+                                           values, &count, &opts);
+    if (error != 0 && errno == ENOSPC && count == 0) {
+      batch *= 2;  // a hash bucket holds more entries than a batch: read it whole
+      continue;
+    }
+    if (error != 0 && errno != ENOENT) {
+      throw ToolError(fmt::format("cannot read a BPF map: {}", std::strerror(errno)));
+    }
+    for (std::uint32_t i = 0; i < count; ++i) visit(keys + i * key_size, values + i * value_size);
+    done += count;
+    if (error != 0) return;  // ENOENT: that was the last
+    in.swap(out);
+    position = in.data();
+  }
 }
 
 std::vector<std::pair<pm_key, Histogram>> readHistograms(int fd) {
   std::vector<std::pair<pm_key, Histogram>> result;
-  forEachKey<pm_key>(fd, [&](const pm_key& key) {
-    Histogram hist;
-    if (readHistogram(fd, &key, hist)) result.emplace_back(key, hist);
-  });
+  lookupBatches(fd, sizeof(pm_key), sizeof(pm_hist) * cpus(), UINT32_MAX,
+                [&](const void* key, const void* value) {
+                  auto& entry = result.emplace_back();
+                  std::memcpy(&entry.first, key, sizeof(pm_key));
+                  entry.second = sumOverCpus(value);
+                });
   return result;
+}
+
+void readHistogramArray(int fd, std::uint32_t count,
+                        const std::function<void(std::uint32_t, const Histogram&)>& visit) {
+  lookupBatches(fd, sizeof(std::uint32_t), sizeof(pm_hist) * cpus(), count,
+                [&](const void* key, const void* value) {
+                  std::uint32_t index = 0;
+                  std::memcpy(&index, key, sizeof(index));
+                  visit(index, sumOverCpus(value));
+                });
 }
 
 void deleteEntriesOfProcess(int fd, std::size_t key_size, std::uint32_t pid) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "BucketRange.h"
 #include "Target.h"
 
 namespace probemon::tool {
@@ -38,6 +39,7 @@ struct Options {
   std::string listen = kDefaultListen;           // serve --listen: IPV4:PORT
   bool per_pid = false;                          // serve --per-pid: a pid label on every key
   bool inflight = false;                         // serve --inflight: open waits per key
+  std::string buckets = kDefaultBuckets;         // serve --buckets: FROM:TO of the le bounds
   bool batch = true;  // hist, top, serve: batched probe mode; --no-batch: one trap per wait
 };
 

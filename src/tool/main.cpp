@@ -109,6 +109,10 @@ const Subcommand kSubcommands[] = {
        sub.add_option("--listen", o.listen, "IPV4:PORT to serve /metrics on")
            ->capture_default_str();
        sub.add_flag("--per-pid", o.per_pid, "a pid label on every key's series");
+       sub.add_option("--buckets", o.buckets,
+                      "FROM:TO: the histograms' le bounds, log2 seams covering this range "
+                      "(waits below are in the first, above only in +Inf)")
+           ->capture_default_str();
        sub.add_flag("--inflight", o.inflight,
                     "also open waits per key and the age of the oldest (costs a probe per wait)");
        sub.add_option("--max-waits", o.max_waits, "with --inflight: open waits tracked at once")

@@ -198,6 +198,37 @@ TEST_P(ProbeTest, WaitTimedBeforeTheTracerAttachedEndsWithAnId) {
   EXPECT_EQ(early_dones, 1);
 }
 
+// Tracers time the wait, not the backends: with a backend that sleeps 100 ms
+// in start() and in stop(), an empty region is a short wait, and wait__start
+// and wait__done agree on when it started.
+TEST_P(ProbeTest, SlowBackendsDoNotLengthenTheWaitTracersSee) {
+  PROBEMON_REQUIRE_TRACING("bpftrace");
+  const TracedRun traced = traceEveryProbe(
+      {GetParam().workload, "--slow-backend", "100", "--plan", "probe.empty:3:0", "--plan",
+       "probe.last:1:0"},
+      std::regex("^done probe.last "));
+  ASSERT_EQ(traced.tracer_status, 0) << traced.err;
+  const std::string& out = traced.out;
+  SCOPED_TRACE(out);
+  std::map<std::uint64_t, std::uint64_t> start_ns;  // by wait id
+  for (const auto& row : linesStartingWith(out, "start")) {
+    ASSERT_EQ(row.size(), 5u);
+    if (row[1] == "probe.empty") start_ns[std::stoull(row[3])] = std::stoull(row[4]);
+  }
+  int dones = 0;
+  for (const auto& row : linesStartingWith(out, "done")) {
+    ASSERT_EQ(row.size(), 6u);
+    if (row[1] != "probe.empty") continue;
+    ++dones;
+    EXPECT_EQ(start_ns[std::stoull(row[3])], std::stoull(row[4])) << "wait " << row[3];
+    // 200 ms of backend sleeps around it; an empty region, however
+    // descheduled, is far below the 100 ms of one.
+    EXPECT_LT(std::stoull(row[5]), 50'000'000u);
+  }
+  EXPECT_EQ(start_ns.size(), 3u);
+  EXPECT_EQ(dones, 3);
+}
+
 // perf adds the probe from the object's notes (buildid cache), counts
 // wait__done while it runs the workload, and removes it again. perf 6.1
 // cannot rename SDT events, so -f gives ours a free name (wait__done_1 if a

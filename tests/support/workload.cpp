@@ -136,20 +136,34 @@ std::optional<std::vector<std::pair<std::string, std::int64_t>>> parseCounters(
 }
 
 // A backend that ignores what it is told: with it every wait is timed, as in
-// a process with a real backend, whether or not a tracer is attached.
+// a process with a real backend, whether or not a tracer is attached. A slow
+// one sleeps in start() and stop(), which tracers must not count as waiting.
 class IgnoringBackend final : public probemon::detail::WaitCounterBackendIf {
  public:
-  std::intptr_t start(std::chrono::steady_clock::time_point /*now*/) noexcept override { return 0; }
+  explicit IgnoringBackend(std::chrono::milliseconds delay) : delay_(delay) {}
+  std::intptr_t start(std::chrono::steady_clock::time_point /*now*/) noexcept override {
+    std::this_thread::sleep_for(delay_);
+    return 0;
+  }
   void stop(std::chrono::steady_clock::time_point /*now*/,
-            std::intptr_t /*ctx*/) noexcept override {}
+            std::intptr_t /*ctx*/) noexcept override {
+    std::this_thread::sleep_for(delay_);
+  }
+
+ private:
+  std::chrono::milliseconds delay_;
 };
 
 class IgnoringFactory final : public probemon::detail::WaitCounterBackendFactoryIf {
  public:
+  explicit IgnoringFactory(std::chrono::milliseconds delay) : delay_(delay) {}
   std::unique_ptr<probemon::detail::WaitCounterBackendIf> create(
       std::string_view /*key*/) noexcept override {
-    return std::make_unique<IgnoringBackend>();
+    return std::make_unique<IgnoringBackend>(delay_);
   }
+
+ private:
+  std::chrono::milliseconds delay_;
 };
 
 void say(const std::string& line) {
@@ -270,6 +284,7 @@ int main(int argc, char** argv) {
   int as_pid = 0;
   int threads = 1;
   int linger_ms = 0;
+  int slow_backend_ms = -1;
   int timeout_s = 30;
   bool await_detach = false;
   bool await_go = false;
@@ -302,6 +317,9 @@ int main(int argc, char** argv) {
                  "run as process PID (root; to reuse the pid of one that exited)")
       ->check(CLI::PositiveNumber);
   app.add_flag("--backend", backend, "register a backend that ignores every wait");
+  app.add_option("--slow-backend", slow_backend_ms,
+                 "MS: register a backend that sleeps MS ms in start() and in stop()")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--open-early", early_keys,
                  "KEY: one wait on KEY opened before 'ready' and stopped when the plans "
                  "start, so a tracer attached meanwhile sees only its end");
@@ -350,7 +368,10 @@ int main(int argc, char** argv) {
     busy.push_back({spec->first, 0, spec->second[0]});
   }
 
-  if (backend) probemon::detail::registerWaitCounterBackend(std::make_unique<IgnoringFactory>());
+  if (backend || slow_backend_ms >= 0) {
+    probemon::detail::registerWaitCounterBackend(std::make_unique<IgnoringFactory>(
+        std::chrono::milliseconds(std::max(slow_backend_ms, 0))));
+  }
   std::vector<std::unique_ptr<probemon::DynamicCounter>> counters;
   auto buildCounters = [&] {
     for (const auto& [key, value] : *counter_specs) {

@@ -47,6 +47,10 @@ TEST(CliTest, UsageErrorsExitTwo) {
                 "--listen '[^']*': give IPV4:PORT, e.g. 127.0.0.1:9477");
   }
   expectError(tool({"serve", "-p", "1", "--json"}), 2, "serve has no --json");
+  for (const char* buckets : {"", "1us", "1us:", "1:2s", "2s:1s", "1us:550s", "-1us:1s", "1us:1h"}) {
+    expectError(tool({"serve", "-p", "1", "--buckets", buckets}), 2,
+                "--buckets '[^']*': give FROM:TO, two durations with a unit");
+  }
 }
 
 // A word that is no subcommand is named, not "A subcommand is required".

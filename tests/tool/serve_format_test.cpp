@@ -10,7 +10,9 @@
 #include <csignal>
 #include <fstream>
 
+#include "BucketRange.h"
 #include "DocBlocks.h"
+#include "Error.h"
 #include "Exposition.h"
 #include "LabelValue.h"
 #include "SecondsHistogram.h"
@@ -32,22 +34,57 @@ int kernelSlot(std::uint64_t d) {
   return std::min(slot, PM_HIST_SLOTS - 1);
 }
 
+// The kernel's whole range, the default and a narrow one: exact at every
+// bound each emits, whatever lies outside it.
 TEST(SecondsHistogramTest, EveryWaitIsInEveryBucketAtOrAboveItAndNoneBelow) {
-  for (int k = 0; k < 42; ++k) {
-    const std::uint64_t p = std::uint64_t{1} << k;
-    for (const std::uint64_t d : {p - 1, p, p + 1}) {
-      tool::Histogram hist;
-      hist.slots[static_cast<std::size_t>(kernelSlot(d))] = 1;
-      hist.count = 1;
-      hist.sum_ns = d;
-      const auto out = tool::secondsHistogram(hist);
-      ASSERT_EQ(out.bucket.size(), static_cast<std::size_t>(PM_HIST_SLOTS - 1));
-      for (const auto& bucket : out.bucket) {
-        const auto le_ns = static_cast<std::uint64_t>(std::llround(bucket.upper_bound * 1e9));
-        EXPECT_EQ(bucket.cumulative_count, d <= le_ns ? 1U : 0U) << d << " ns, le " << le_ns;
+  const tool::BucketRange whole{0, PM_HIST_SLOTS - 2};
+  for (const tool::BucketRange range :
+       {whole, tool::bucketRange(tool::kDefaultBuckets), tool::BucketRange{5, 6}}) {
+    SCOPED_TRACE(range.first_slot);
+    for (int k = 0; k < 42; ++k) {
+      const std::uint64_t p = std::uint64_t{1} << k;
+      for (const std::uint64_t d : {p - 1, p, p + 1}) {
+        tool::Histogram hist;
+        hist.slots[static_cast<std::size_t>(kernelSlot(d))] = 1;
+        hist.count = 1;
+        hist.sum_ns = d;
+        const auto out = tool::secondsHistogram(hist, range);
+        ASSERT_EQ(out.bucket.size(), static_cast<std::size_t>(range.last_slot - range.first_slot + 1));
+        EXPECT_EQ(out.bucket.front().upper_bound, tool::bucketUpperSeconds(range.first_slot));
+        EXPECT_EQ(out.bucket.back().upper_bound, tool::bucketUpperSeconds(range.last_slot));
+        for (const auto& bucket : out.bucket) {
+          const auto le_ns = static_cast<std::uint64_t>(std::llround(bucket.upper_bound * 1e9));
+          EXPECT_EQ(bucket.cumulative_count, d <= le_ns ? 1U : 0U) << d << " ns, le " << le_ns;
+        }
+        EXPECT_EQ(out.sample_count, 1U);
+        EXPECT_DOUBLE_EQ(out.sample_sum, static_cast<double>(d) / 1e9);
       }
-      EXPECT_EQ(out.sample_count, 1U);
-      EXPECT_DOUBLE_EQ(out.sample_sum, static_cast<double>(d) / 1e9);
+    }
+  }
+}
+
+// Each end rounds up to the next bound 2^k - 1 ns.
+TEST(BucketRangeTest, EndsRoundUpToTheNextSeam) {
+  const auto slots = [](const char* text) {
+    const tool::BucketRange range = tool::bucketRange(text);
+    return std::pair(range.first_slot, range.last_slot);
+  };
+  EXPECT_EQ(slots("1us:16s"), std::pair(9, 33));  // 1,023 ns to 2^34 - 1 ns (17.18 s)
+  EXPECT_EQ(slots("0ns:1ns"), std::pair(0, 0));
+  EXPECT_EQ(slots("1ns:549.75s"), std::pair(0, PM_HIST_SLOTS - 2));
+  EXPECT_EQ(slots("1023ns:1024ns"), std::pair(9, 10));
+  EXPECT_EQ(slots("1.5us:0.002ms"), std::pair(10, 10));
+  EXPECT_EQ(slots("1s:1s"), std::pair(29, 29));  // 2^30 - 1 ns
+  for (const char* bad : {"", ":", "1us", "1us:", "1:2s", "2s:1s", "1us:550s", "-1us:1s",
+                          "1us:1h", "nanus:1s", "1us:infs", "1 us:1s"}) {
+    try {
+      tool::bucketRange(bad);
+      ADD_FAILURE() << bad;
+    } catch (const tool::ToolError& e) {
+      EXPECT_EQ(e.exitCode(), 2);
+      EXPECT_EQ(std::string(e.what()).rfind(std::string("--buckets '") + bad + "': give FROM:TO", 0),
+                0U)
+          << e.what();
     }
   }
 }
@@ -62,7 +99,8 @@ TEST(SecondsHistogramTest, BoundsAreTwoToTheKMinusOneNanoseconds) {
   torn.slots[3] = 2;
   torn.slots[PM_HIST_SLOTS - 1] = 1;
   torn.count = 4;
-  EXPECT_EQ(tool::secondsHistogram(torn).sample_count, 3U);
+  EXPECT_EQ(tool::secondsHistogram(torn, tool::bucketRange(tool::kDefaultBuckets)).sample_count,
+            3U);
 }
 
 TEST(LabelValueTest, ValidUtf8StaysAndEveryInvalidByteBecomesAReplacement) {
@@ -116,7 +154,7 @@ std::vector<MetricFamily> families() {
     h.slots[i * 7] = i + 1;
     h.sum_ns = (i + 1) << (i * 7);
     ClientMetric metric = labelled({{"key", keys[i]}});
-    metric.histogram = tool::secondsHistogram(h);
+    metric.histogram = tool::secondsHistogram(h, tool::bucketRange(tool::kDefaultBuckets));
     hist.metric.push_back(metric);
     metric = labelled({{"key", keys[i]}, {"pid", "42"}});
     metric.gauge.value = static_cast<double>(i);

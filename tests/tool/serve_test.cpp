@@ -78,42 +78,62 @@ std::map<std::uint64_t, double> bucketsOf(const Samples& samples, const std::str
   return buckets;
 }
 
-// A wait of d ns is counted in every bucket with le >= d and in none below.
+// A wait of d ns is counted in every bucket with le >= d and in none below:
+// in the kernel's whole range and in the default one, whose first bucket
+// also counts the waits below it and whose last has none above it.
 TEST(ServeTest, BucketsAreExactAtEverySeamAndAnExitedTargetIsStillServed) {
   PROBEMON_REQUIRE_TRACING();
   const auto keys = seamKeys();
   auto waits = startExactWaits(keys);
-  Serve serve = startServe({"-p", pidOf(*waits)});
-  ASSERT_TRUE(serve.tool);
+  struct Range {
+    std::vector<std::string> args;
+    std::uint64_t first_le_ns, last_le_ns;
+    std::size_t buckets;
+  };
+  const std::vector<Range> ranges = {
+      {{"--buckets", "1ns:549.75s"}, 1, (std::uint64_t{1} << 39) - 1, 39},
+      {{}, 1023, (std::uint64_t{1} << 34) - 1, 25}};  // 1us:16s
+  std::vector<Serve> serves;
+  for (const auto& range : ranges) {
+    std::vector<std::string> args = {"-p", pidOf(*waits)};
+    args.insert(args.end(), range.args.begin(), range.args.end());
+    serves.push_back(startServe(args));
+    ASSERT_TRUE(serves.back().tool);
+  }
   sendGo(*waits);
   ASSERT_EQ(waits->wait(30s), 0) << waits->err();
-  // The target exited: serve says so in a metric and goes on serving.
-  const Samples samples = scrapeUntil(
-      serve.port, [](const Samples& s) { return valueOf(s, "probemon_processes_attached") == 0; });
-  EXPECT_EQ(valueOf(samples, "probemon_processes_attached"), 0);
-  EXPECT_EQ(valueOf(samples, "probemon_process_exits_total"), 1);
-  for (const auto& [key, durations] : keys) {
-    SCOPED_TRACE(key);
-    const auto buckets = bucketsOf(samples, key);
-    ASSERT_EQ(buckets.size(), 39U);  // 2^1-1 ... 2^39-1 ns, then +Inf
-    EXPECT_EQ(buckets.begin()->first, 1U);
-    EXPECT_EQ(buckets.rbegin()->first, (std::uint64_t{1} << 39) - 1);
-    for (const auto& [le_ns, count] : buckets) {
-      std::size_t at_or_below = 0;
-      for (const auto d : durations) at_or_below += d <= le_ns ? 1 : 0;
-      EXPECT_EQ(count, static_cast<double>(at_or_below)) << "le " << le_ns << " ns";
+  for (std::size_t r = 0; r < ranges.size(); ++r) {
+    SCOPED_TRACE(ranges[r].buckets);
+    Serve& serve = serves[r];
+    // The target exited: serve says so in a metric and goes on serving.
+    const Samples samples = scrapeUntil(
+        serve.port, [](const Samples& s) { return valueOf(s, "probemon_processes_attached") == 0; });
+    EXPECT_EQ(valueOf(samples, "probemon_processes_attached"), 0);
+    EXPECT_EQ(valueOf(samples, "probemon_process_exits_total"), 1);
+    for (const auto& [key, durations] : keys) {
+      SCOPED_TRACE(key);
+      const auto buckets = bucketsOf(samples, key);
+      ASSERT_EQ(buckets.size(), ranges[r].buckets);  // 2^k-1 ns for each k in range, then +Inf
+      EXPECT_EQ(buckets.begin()->first, ranges[r].first_le_ns);
+      EXPECT_EQ(buckets.rbegin()->first, ranges[r].last_le_ns);
+      for (const auto& [le_ns, count] : buckets) {
+        std::size_t at_or_below = 0;
+        for (const auto d : durations) at_or_below += d <= le_ns ? 1 : 0;
+        EXPECT_EQ(count, static_cast<double>(at_or_below)) << "le " << le_ns << " ns";
+      }
+      const auto n = static_cast<double>(durations.size());
+      EXPECT_EQ(
+          valueOf(samples, series("probemon_wait_duration_seconds_bucket", key, ",le=\"+Inf\"")),
+          n);
+      EXPECT_EQ(valueOf(samples, countOf(key)), n);
+      double sum_ns = 0;
+      for (const auto d : durations) sum_ns += static_cast<double>(d);
+      EXPECT_NEAR(valueOf(samples, series("probemon_wait_duration_seconds_sum", key)), sum_ns / 1e9,
+                  sum_ns / 1e9 * 1e-12);
     }
-    const auto n = static_cast<double>(durations.size());
-    EXPECT_EQ(
-        valueOf(samples, series("probemon_wait_duration_seconds_bucket", key, ",le=\"+Inf\"")), n);
-    EXPECT_EQ(valueOf(samples, countOf(key)), n);
-    double sum_ns = 0;
-    for (const auto d : durations) sum_ns += static_cast<double>(d);
-    EXPECT_NEAR(valueOf(samples, series("probemon_wait_duration_seconds_sum", key)), sum_ns / 1e9,
-                sum_ns / 1e9 * 1e-12);
+    serve.tool->signal(SIGTERM);
+    EXPECT_EQ(serve.tool->wait(10s), 0) << serve.tool->out();
   }
-  serve.tool->signal(SIGTERM);
-  EXPECT_EQ(serve.tool->wait(10s), 0) << serve.tool->out();
 }
 
 // A real Prometheus (Debian's 2.42) on loopback, with its own config and
@@ -197,8 +217,8 @@ TEST(ServeTest, PrometheusScrapesCountsAndQuantiles) {
   PROBEMON_REQUIRE_TRACING("prometheus");
   auto workload = startWorkload(WORKLOAD, {"--await-go", "--threads", "2", "--plan",
                                            "prom.fast:20:3", "--plan", "prom.slow:4:20"});
-  // Ten waits of exactly 1,000 ns: bucket (511, 1023] ns. Four of 3 ms:
-  // bucket (2,097,151, 4,194,303] ns.
+  // Ten waits of exactly 1,000 ns: the default range's first bucket,
+  // [0, 1023] ns. Four of 3 ms: bucket (2,097,151, 4,194,303] ns.
   auto exact = startExactWaits({{"prom.exact", std::vector<std::uint64_t>(10, 1000)},
                                 {"prom.exact.ms", std::vector<std::uint64_t>(4, 3'000'000)}});
   Serve serve_workload = startServe({"-p", pidOf(*workload)});
@@ -224,9 +244,9 @@ TEST(ServeTest, PrometheusScrapesCountsAndQuantiles) {
   };
   // Prometheus interpolates inside the bucket holding the rank:
   // low + (high - low) * (rank - below) / in_bucket, low being the bound
-  // of the bucket below.
-  EXPECT_NEAR(quantile(0.5, "prom.exact"), (511 + (1023 - 511) * 0.5) * 1e-9, 1e-15);
-  EXPECT_NEAR(quantile(0.99, "prom.exact"), (511 + (1023 - 511) * 0.99) * 1e-9, 1e-15);
+  // of the bucket below, 0 for the first.
+  EXPECT_NEAR(quantile(0.5, "prom.exact"), 1023 * 0.5 * 1e-9, 1e-15);
+  EXPECT_NEAR(quantile(0.99, "prom.exact"), 1023 * 0.99 * 1e-9, 1e-15);
   EXPECT_NEAR(quantile(0.25, "prom.exact.ms"), (2097151 + (4194303 - 2097151) * 0.25) * 1e-9,
               1e-12);
   // Sleeps of 20 ms take 20 ms and a little more: bucket (16.8, 33.6] ms.

@@ -7,11 +7,14 @@
 // floor(log2(d)) invites, puts 2^i + 1 ns under a bound below it; that is
 // ebpf_exporter's issue #488.) The last slot, 2^39 ns (9.2 minutes) and
 // more, is only in le="+Inf". serve loads the latency program in
-// nanoseconds, so these bounds are the kernel's own.
+// nanoseconds, so these bounds are the kernel's own. A range of them
+// (BucketRange) stays exact: its first bucket counts every wait below it
+// too, the waits above its last are only in le="+Inf".
 #pragma once
 
 #include <prometheus/client_metric.h>
 
+#include "BucketRange.h"
 #include "Histogram.h"
 
 namespace probemon::tool {
@@ -19,9 +22,11 @@ namespace probemon::tool {
 // Upper bound of slot `slot` in seconds: (2^(slot+1) - 1) ns.
 double bucketUpperSeconds(int slot);
 
-// `hist` must be bucketed in nanoseconds (Unit nsecs). Its count is that of
-// its buckets, so le="+Inf" and _count agree even when a scrape reads a
-// CPU's histogram between two of the BPF program's stores.
-prometheus::ClientMetric::Histogram secondsHistogram(const Histogram& hist);
+// `hist` must be bucketed in nanoseconds (Unit nsecs); the bounds are those
+// of `range`'s slots. Its count is that of its buckets, so le="+Inf" and
+// _count agree even when a scrape reads a CPU's histogram between two of
+// the BPF program's stores.
+prometheus::ClientMetric::Histogram secondsHistogram(const Histogram& hist,
+                                                     const BucketRange& range);
 
 }  // namespace probemon::tool

@@ -53,13 +53,14 @@ ClientMetric counter(std::vector<ClientMetric::Label> labels, double value) {
 
 ServeMetrics::ServeMetrics(const Session& session, const LatencyHistograms& latency,
                            const CounterValues& counters, const OpenWaits* open, bool per_pid,
-                           std::uint32_t max_keys)
+                           std::uint32_t max_keys, BucketRange buckets)
     : latency_(latency),
       counters_(counters),
       open_(open),
       per_pid_(per_pid),
       free_exited_(session.target().pid < 0),
-      max_keys_(max_keys) {
+      max_keys_(max_keys),
+      buckets_(buckets) {
   if (session.target().pid > 0) processes_.see(static_cast<std::uint32_t>(session.target().pid));
 }
 
@@ -120,7 +121,7 @@ std::vector<MetricFamily> ServeMetrics::Collect() const {
   durations.metric.reserve(hists.size());
   for (const auto& [id, hist] : hists) {
     ClientMetric metric = withLabels(labels(id));
-    metric.histogram = secondsHistogram(hist);
+    metric.histogram = secondsHistogram(hist, buckets_);
     durations.metric.push_back(std::move(metric));
   }
   families.push_back(std::move(durations));

@@ -12,7 +12,8 @@
 //   probemon_processes_attached             gauge
 //   probemon_process_exits_total            counter
 //
-// Series are per key name, summed over the target's processes (a pid label
+// The histograms' le bounds are the kernel's log2 seams in --buckets
+// (BucketRange). Series are per key name, summed over the target's processes (a pid label
 // too with --per-pid). Counters never go down while serve runs: with --path,
 // a scrape first asks which traced processes have exited (TracedProcesses),
 // then reads the maps, adds the exited processes' histograms to their keys'
@@ -33,6 +34,7 @@
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
 
+#include "BucketRange.h"
 #include "CounterValues.h"
 #include "Histogram.h"
 #include "LatencyHistograms.h"
@@ -48,7 +50,7 @@ class ServeMetrics : public prometheus::Collectable {
   // `open` may be null (no --inflight). The readers must outlive this.
   ServeMetrics(const Session& session, const LatencyHistograms& latency,
                const CounterValues& counters, const OpenWaits* open, bool per_pid,
-               std::uint32_t max_keys);
+               std::uint32_t max_keys, BucketRange buckets);
 
   std::vector<prometheus::MetricFamily> Collect() const override;
 
@@ -67,6 +69,7 @@ class ServeMetrics : public prometheus::Collectable {
   const bool per_pid_;
   const bool free_exited_;  // --path: exited processes' entries are freed
   const std::uint32_t max_keys_;
+  const BucketRange buckets_;
 
   mutable std::mutex mu_;
   mutable TracedProcesses processes_;

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "BucketRange.h"
 #include "CounterValues.h"
 #include "Error.h"
 #include "LatencyHistograms.h"
@@ -22,6 +23,7 @@ namespace probemon::tool {
 void runServe(const Options& options) {
   if (options.json) throw usageError("serve has no --json: its output is /metrics on --listen");
   checkListenAddress(options.listen);  // before attaching anything
+  const BucketRange buckets = bucketRange(options.buckets);
   Session session(options.target, options.duration_s);
   const KeyFilter filter(options.key_glob);
   // Nanoseconds: the kernel's buckets are then the exact le bounds.
@@ -31,7 +33,7 @@ void runServe(const Options& options) {
   std::optional<OpenWaits> open;
   if (options.inflight) open.emplace(session, options.max_keys, options.max_waits, filter);
   const ServeMetrics metrics(session, latency, counters, open ? &*open : nullptr, options.per_pid,
-                             options.max_keys);
+                             options.max_keys, buckets);
   const MetricsServer server(options.listen, metrics);  // stopped before the readers go
   std::fprintf(stderr, "Serving %s\n", server.url().c_str());
   session.run({.what = "waits",
