@@ -34,7 +34,7 @@ build() {
 unit_only=(-DCMAKE_BUILD_TYPE=Debug -DPROBEMON_BUILD_TOOL=OFF -DPROBEMON_BUILD_EXAMPLES=OFF
            -DPROBEMON_BUILD_BENCHMARKS=OFF -DPROBEMON_BUILD_PYTHON=OFF)
 unit_targets=(probemon_unit_tests probemon_detached_cost_test probemon_no_membarrier_tests
-              probemon_recording_tests)
+              probemon_recording_tests probemon_wait_batch_tests)
 
 echo "== unit and stress tests under ASan+UBSan"
 build build-asan "${unit_only[@]}" -DPROBEMON_SANITIZE=address,undefined -- "${unit_targets[@]}"
