@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include <probemon/ApproximateClock.h>
@@ -28,13 +29,18 @@ void startThread() {
 
 }  // namespace
 
-void BatchFlusher::ensureRunning() {
+void BatchFlusher::ensureRunning() noexcept {
   static std::once_flag once;
-  std::call_once(once, [] {
-    std::atexit([] { WaitBatch::handOverAll(); });
-    g_running.store(true);
-    startThread();
-  });
+  try {
+    std::call_once(once, [] {
+      startThread();
+      g_running.store(true);
+      std::atexit([] { WaitBatch::handOverAll(); });
+    });
+  } catch (const std::system_error&) {
+    // No thread now (the next buffer registered tries again): batches still
+    // go every 1,024 waits and as threads exit.
+  }
 }
 
 void BatchFlusher::restartInChild() {

@@ -23,7 +23,7 @@ class BatchFlusher {
   static constexpr std::chrono::milliseconds kPeriod{50};
 
   // Starts the thread once per process.
-  static void ensureRunning();
+  static void ensureRunning() noexcept;
   // In a child of fork(), where the thread does not exist: starts one if
   // the parent had one.
   static void restartInChild();

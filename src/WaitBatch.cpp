@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
+#include <new>
 #include <vector>
 
 #include "BatchFlusher.h"
@@ -92,7 +93,12 @@ void WaitBatch::handOverLocked() noexcept {
 }
 
 void WaitBatch::recordWithoutBuffer(const Key& key, std::uint64_t duration_ns) noexcept {
-  if (WaitBatch* batch = current()) {
+  WaitBatch* batch = nullptr;
+  try {
+    batch = current();
+  } catch (const std::bad_alloc&) {  // no buffer: this wait goes alone, below
+  }
+  if (batch != nullptr) {
     batch->push(key, duration_ns);
     return;
   }

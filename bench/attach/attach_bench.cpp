@@ -153,9 +153,8 @@ void run(const std::string& tool, int rounds, long waits, double top_seconds) {
       const probemon::approx_time_t start = probemon::getApproximateTime();
       keepValue(probemon::getApproximateTime() - start);
     }));
-    by_hand.push_back(withBatchSemaphoreRaised([&] {
-      return nsPerIteration(waits, [&] { oneWait(handle); });
-    }));
+    by_hand.push_back(
+        withBatchSemaphoreRaised([&] { return nsPerIteration(waits, [&] { oneWait(handle); }); }));
     empty_batch.push_back(
         withEmptyProgram(library, "probemon", "wait__batch", waits, [&] { oneWait(handle); }));
 
