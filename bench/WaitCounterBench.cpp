@@ -47,6 +47,20 @@ void BM_StartStop_Detached(benchmark::State& state) {
 }
 BENCHMARK(BM_StartStop_Detached)->Threads(1)->Threads(2);
 
+// The same wait in a function of its own, as at a real call site: the loop
+// above lets the compiler hoist the semaphores' address out of it; here every
+// call loads it (from the GOT, for a program linking libprobemon.so).
+[[gnu::noinline]] void detachedWait(WaitCounterHandle& handle) {
+  auto guard = handle.start();
+  benchmark::DoNotOptimize(guard);
+}
+
+void BM_StartStop_Detached_CallSite(benchmark::State& state) {
+  WaitCounterHandle handle("bench.detached");
+  for (auto _ : state) detachedWait(handle);
+}
+BENCHMARK(BM_StartStop_Detached_CallSite)->Threads(1);
+
 void BM_Replica_StartStop_NoBackend(benchmark::State& state) {
   ReplicaWaitCounter counter;
   for (auto _ : state) {

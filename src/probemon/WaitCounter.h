@@ -60,9 +60,13 @@ PROBEMON_API extern const std::uint16_t* const wait_semaphores;
 inline std::uint64_t waitProbesAttached() {
 #if defined(__x86_64__)
   // One 8-byte load for the three; the shift drops the fourth half-word
-  // (another probe's semaphore). x86 loads it whole at any alignment.
+  // (another probe's semaphore). x86 loads it whole at any alignment. In
+  // asm, since to C++ it reads past a 2-byte object: GCC's LTO sees through
+  // the pointer and warns (-Wstringop-overflow), which a user's -Werror
+  // build must not meet. Volatile, so it is never hoisted out of a loop: a
+  // tracer may attach at any time.
   std::uint64_t words;
-  __atomic_load(reinterpret_cast<const std::uint64_t*>(wait_semaphores), &words, __ATOMIC_RELAXED);
+  asm volatile("movq (%1), %0" : "=r"(words) : "r"(wait_semaphores));
   return words << 16;
 #else
   return unsigned{__atomic_load_n(&wait_semaphores[0], __ATOMIC_RELAXED)} |
