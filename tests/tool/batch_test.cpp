@@ -83,23 +83,38 @@ TEST(BatchTest, BatchedAndPerWaitToolsOnOneRunAgreeExactly) {
   EXPECT_EQ(histogramsOf(a[0], false)["batch.b"]["count"], 40);
 }
 
+// `hist -p PID --json --duration 2` on a workload (`workload_args` hold
+// --await-go and --await-detach) that outlives the session: its one JSON
+// document, checked to have ended by its duration with nothing dropped
+// (one with no keys after a failure).
+nlohmann::json histOfTwoSeconds(const std::vector<std::string>& workload_args) {
+  auto workload = startWorkload(WORKLOAD, workload_args);
+  auto tool = startTool({"hist", "-p", pidOf(*workload), "--json", "--duration", "2"});
+  if (!waitAttached(*tool)) {
+    ADD_FAILURE() << "the tool did not attach: " << tool->out();
+    return {{"keys", nlohmann::json::array()}};
+  }
+  sendGo(*workload);
+  EXPECT_EQ(tool->wait(30s), 0) << tool->out();
+  EXPECT_EQ(workload->wait(30s), 0) << workload->err();
+  const auto docs = jsonLines(tool->out());
+  if (docs.size() != 1U) {
+    ADD_FAILURE() << "want one JSON document: " << tool->out();
+    return {{"keys", nlohmann::json::array()}};
+  }
+  EXPECT_EQ(docs[0]["end"], "duration over");
+  EXPECT_EQ(docs[0]["dropped"], kNothingDropped);
+  return docs[0];
+}
+
 // The session ends (--duration) while the target lives on: the partial
 // batches of threads that exited were handed over as they exited.
 TEST(BatchTest, ExitedThreadsPartialBatchesAreCounted) {
   PROBEMON_REQUIRE_TRACING();
   // 7 waits (far below a batch of 1,024) on each of 3 threads that exit.
-  auto workload = startWorkload(
-      WORKLOAD, {"--await-go", "--threads", "3", "--plan", "batch.exited:7:0", "--await-detach"});
-  auto tool = startTool({"hist", "-p", pidOf(*workload), "--json", "--duration", "2"});
-  ASSERT_TRUE(waitAttached(*tool)) << tool->out();
-  sendGo(*workload);
-  ASSERT_EQ(tool->wait(30s), 0) << tool->out();
-  ASSERT_EQ(workload->wait(30s), 0) << workload->err();
-  const auto docs = jsonLines(tool->out());
-  ASSERT_EQ(docs.size(), 1U) << tool->out();
-  EXPECT_EQ(docs[0]["end"], "duration over");
-  EXPECT_EQ(docs[0]["dropped"], kNothingDropped);
-  EXPECT_EQ(histogramsOf(docs[0], false)["batch.exited"]["count"], 21) << docs[0].dump();
+  const auto doc = histOfTwoSeconds(
+      {"--await-go", "--threads", "3", "--plan", "batch.exited:7:0", "--await-detach"});
+  EXPECT_EQ(histogramsOf(doc, false)["batch.exited"]["count"], 21) << doc.dump();
 }
 
 // The session ends while a thread that waited idles: the tool collects its
@@ -108,18 +123,9 @@ TEST(BatchTest, IdleThreadsPartialBatchIsCountedBeforeDetach) {
   PROBEMON_REQUIRE_TRACING();
   // One thread waits 9 times and lingers, alive and idle, for 5 s; the tool
   // ends after 2 s, while it idles.
-  auto workload = startWorkload(WORKLOAD, {"--await-go", "--plan", "batch.idle:9:0", "--linger-ms",
-                                           "5000", "--await-detach"});
-  auto tool = startTool({"hist", "-p", pidOf(*workload), "--json", "--duration", "2"});
-  ASSERT_TRUE(waitAttached(*tool)) << tool->out();
-  sendGo(*workload);
-  ASSERT_EQ(tool->wait(30s), 0) << tool->out();
-  ASSERT_EQ(workload->wait(30s), 0) << workload->err();
-  const auto docs = jsonLines(tool->out());
-  ASSERT_EQ(docs.size(), 1U) << tool->out();
-  EXPECT_EQ(docs[0]["end"], "duration over");
-  EXPECT_EQ(docs[0]["dropped"], kNothingDropped);
-  EXPECT_EQ(histogramsOf(docs[0], false)["batch.idle"]["count"], 9) << docs[0].dump();
+  const auto doc = histOfTwoSeconds(
+      {"--await-go", "--plan", "batch.idle:9:0", "--linger-ms", "5000", "--await-detach"});
+  EXPECT_EQ(histogramsOf(doc, false)["batch.idle"]["count"], 9) << doc.dump();
 }
 
 // 4 threads waiting back to back from before 'ready' until 'go'; the tool
